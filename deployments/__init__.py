@@ -1,0 +1,1 @@
+"""Prefect deployments for TRADE (thin wrappers over trade_core)."""

@@ -1,0 +1,1 @@
+"""Prefect flows for TRADE (thin wrappers over trade_core)."""

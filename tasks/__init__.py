@@ -1,0 +1,1 @@
+"""Prefect tasks for TRADE (thin wrappers over trade_core)."""
