@@ -57,7 +57,6 @@ def _register() -> None:
     from trade_core.cli import (  # noqa: F401  (imported for their registrations)
         config_cmd,
         data_cmd,
-        quickstart_cmd,
     )
 
 
