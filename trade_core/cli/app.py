@@ -10,7 +10,6 @@ import logging
 import os
 import sys
 
-import click
 import typer
 
 from trade_core import __version__
@@ -65,23 +64,14 @@ def main(argv: list[str] | None = None) -> None:
     _register()
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="trade", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("[red]aborted[/red]")
-        sys.exit(1)
+        # Standalone mode: typer/click handle usage errors (exit 2), --help and Ctrl-C;
+        # everything else propagates here and becomes one line.
+        command.main(args=argv, prog_name="trade", standalone_mode=True)
     except TradeError as exc:
         if _state["debug"]:
             raise
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/red]")
-        sys.exit(130)
     except Exception as exc:
         if _state["debug"]:
             raise

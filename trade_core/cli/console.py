@@ -17,13 +17,19 @@ from rich.progress import (
 
 from trade_core.progress import ProgressFn
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 
 @contextmanager
 def progress_bar(description: str, unit: str = "") -> Iterator[ProgressFn]:
-    """A rich progress bar on stderr; yields ``on_progress(done, total)`` for kernel calls."""
+    """A rich progress bar on stderr; yields ``on_progress(done, total)`` for kernel calls.
+
+    Only drawn on a terminal: in logs and pipes a bar is noise, so the callback does nothing.
+    """
+    if not err.is_terminal:
+        yield lambda done, total: None
+        return
     columns = [
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -71,6 +71,11 @@ class SeriesInfo:
     bars: int
 
 
+def _bounds(start: int | None, end: int | None) -> tuple[int, int]:
+    """Half-open range bounds as plain ints (DuckDB refuses numpy integers as parameters)."""
+    return (-_BIG if start is None else int(start), _BIG if end is None else int(end))
+
+
 def _holder_description(message: str) -> str:
     """Describe the process named in DuckDB's lock error (with its command line if visible)."""
     m = _LOCK_RE.search(message)
@@ -225,7 +230,7 @@ class MarketStore:
         res = self.con.execute(
             f"SELECT {cols} FROM candles WHERE symbol = ? AND tf = ? AND ts >= ? AND ts < ? "
             "ORDER BY ts",
-            [symbol, tf, -_BIG if start is None else start, _BIG if end is None else end],
+            [symbol, tf, *_bounds(start, end)],
         ).fetchnumpy()
         arrays = {"ts": np.ascontiguousarray(res["ts"], dtype=np.int64)}
         for name in OHLCV_COLUMNS:
@@ -342,7 +347,7 @@ class MarketStore:
         res = self.con.execute(
             "SELECT ts, rate FROM funding_rates WHERE symbol = ? AND ts >= ? AND ts < ? "
             "ORDER BY ts",
-            [symbol, -_BIG if start is None else start, _BIG if end is None else end],
+            [symbol, *_bounds(start, end)],
         ).fetchnumpy()
         return (
             np.asarray(res["ts"], dtype=np.int64),
