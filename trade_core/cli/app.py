@@ -55,12 +55,27 @@ def _register() -> None:
     """Import the command modules; each attaches its commands to ``app`` or a sub-app."""
     from trade_core.cli import (  # noqa: F401  (imported for their registrations)
         config_cmd,
+        data_check_cmd,
         data_cmd,
+        data_sync_cmd,
+        data_synth_cmd,
     )
+
+
+# TRADE runs offline by default; the stack's libraries must not try to phone home.
+# A user who wants their telemetry can set these variables explicitly.
+_TELEMETRY_OFF = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "GX_ANALYTICS_ENABLED": "false",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point; exits with the documented codes."""
+    for key, value in _TELEMETRY_OFF.items():
+        os.environ.setdefault(key, value)
     _register()
     command = typer.main.get_command(app)
     try:
