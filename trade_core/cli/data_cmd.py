@@ -15,6 +15,7 @@ from trade_core.cli.app import app
 from trade_core.cli.console import out, progress_bar
 from trade_core.data.importers import guess_symbol_tf
 from trade_core.data.ingest import import_file, store_resampled
+from trade_core.data.instrument_spec import check_symbol
 from trade_core.data.store import MarketStore
 from trade_core.data.timeframes import tf_ms
 from trade_core.errors import BadInputError
@@ -47,13 +48,6 @@ def _parse_map(items: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _symbol(value: str) -> str:
-    sym = value.strip().upper()
-    if not sym.isalnum() or not 2 <= len(sym) <= 30:
-        raise BadInputError(f"symbol {value!r}: expected letters and digits, e.g. BTCUSDT")
-    return sym
-
-
 @data_app.command("import")
 def import_cmd(
     file: Path = typer.Argument(..., help="CSV, .csv.gz, .zip (Binance) or Parquet file."),
@@ -75,7 +69,7 @@ def import_cmd(
     if not file.is_file():
         raise BadInputError(f"{file}: no such file")
     guessed_symbol, guessed_tf = guess_symbol_tf(file)
-    sym = _symbol(symbol or guessed_symbol or "")
+    sym = check_symbol(symbol or guessed_symbol or "")
     if not (tf or guessed_tf):
         raise BadInputError(f"{file.name}: cannot tell the timeframe; pass --tf (e.g. --tf 1m)")
     timeframe = tf or guessed_tf or ""
@@ -113,7 +107,7 @@ def gaps_cmd(
     end: str | None = typer.Option(None, help="To, exclusive; default after the last bar."),
 ) -> None:
     """List missing bar ranges of a stored series."""
-    sym = _symbol(symbol)
+    sym = check_symbol(symbol)
     tf_ms(tf)
     with MarketStore.open(read_only=True) as store:
         cov = store.coverage(sym, tf)
@@ -142,7 +136,7 @@ def resample_cmd(
     source_tf: str = typer.Option("1m", "--from", help="Source timeframe."),
 ) -> None:
     """Build higher-timeframe bars from stored 1m bars (only complete bars are stored)."""
-    sym = _symbol(symbol)
+    sym = check_symbol(symbol)
     targets = [t.strip() for t in to.split(",") if t.strip()]
     for t in [source_tf, *targets]:
         tf_ms(t)

@@ -12,8 +12,8 @@ from rich.table import Table
 from trade_core.cli.console import out, progress_bar
 from trade_core.cli.data_cmd import data_app
 from trade_core.data.bybit_client import make_client
-from trade_core.data.bybit_sync import SyncResult, check_symbol, sync_funding, sync_klines
-from trade_core.data.instrument_spec import Instrument
+from trade_core.data.bybit_sync import SyncResult, sync_funding, sync_klines
+from trade_core.data.instrument_spec import Instrument, check_symbol
 from trade_core.data.instruments import (
     bundled_metadata,
     fetch_instruments,

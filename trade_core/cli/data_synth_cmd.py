@@ -13,6 +13,8 @@ import typer
 from trade_core.cli.console import out, progress_bar
 from trade_core.cli.data_cmd import data_app
 from trade_core.data.candles import Candles
+from trade_core.data.ingest import upsert_batched
+from trade_core.data.instrument_spec import check_symbol
 from trade_core.data.resample import resample
 from trade_core.data.store import MarketStore, UpsertResult
 from trade_core.data.synth import SynthData, generate
@@ -22,13 +24,6 @@ from trade_core.timestamps import fmt_ts, parse_time
 
 WRITE_BATCH = 100_000  # bars per store transaction: bounded memory and a moving progress bar
 FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz")
-
-
-def _symbol(value: str) -> str:
-    sym = value.strip().upper()
-    if not sym.isalnum() or not 2 <= len(sym) <= 30:
-        raise BadInputError(f"symbol {value!r}: expected letters and digits, e.g. SYNUSDT")
-    return sym
 
 
 def _file_kind(path: Path) -> str:
@@ -64,18 +59,15 @@ def _write_file(bars: Candles, path: Path) -> str:
 
 def _write_store(bars: Candles, data: SynthData) -> str:
     """Upsert bars (in batches, with progress) and funding; returns a phrase for the summary."""
-    new = changed = same = 0
     with MarketStore.open() as store, progress_bar("writing", "bars") as bar:
-        for lo in range(0, len(bars), WRITE_BATCH):
-            res = store.upsert_candles(bars.slice(lo, lo + WRITE_BATCH))
-            new, changed, same = new + res.inserted, changed + res.updated, same + res.unchanged
-            bar(min(lo + WRITE_BATCH, len(bars)), len(bars))
+        res = upsert_batched(store, bars, batch_rows=WRITE_BATCH, on_progress=bar)
         funding: UpsertResult = store.upsert_funding(
             bars.symbol, data.funding_ts, data.funding_rate
         )
         where = store.path
     return (
-        f"stored in {where}: {new:,} new, {changed:,} changed, {same:,} unchanged; "
+        f"stored in {where}: {res.inserted:,} new, {res.updated:,} changed, "
+        f"{res.unchanged:,} unchanged; "
         f"funding {funding.inserted:,} new, {funding.updated:,} changed"
     )
 
@@ -96,7 +88,7 @@ def synth_cmd(
     ),
 ) -> None:
     """Generate a synthetic market (1m bars + 8-hourly funding) into the store or a file."""
-    sym = _symbol(symbol)
+    sym = check_symbol(symbol)
     tf_ms(tf)
     if out_file is not None:
         _file_kind(out_file)

@@ -31,6 +31,7 @@ import numpy as np
 from trade_core.data.bybit_client import BybitPublicClient
 from trade_core.data.bybit_payloads import FundingRow, KlineRow
 from trade_core.data.candles import Candles
+from trade_core.data.instrument_spec import check_symbol
 from trade_core.data.store import MarketStore, UpsertResult
 from trade_core.data.timeframes import BYBIT_INTERVALS, floor_ts, tf_ms
 from trade_core.errors import BadInputError, ExchangeError
@@ -64,14 +65,6 @@ class SyncResult:
         self.inserted += upsert.inserted
         self.updated += upsert.updated
         self.unchanged += upsert.unchanged
-
-
-def check_symbol(symbol: str) -> str:
-    """The upper-cased symbol, or a clear error for something that cannot be one."""
-    sym = symbol.strip().upper()
-    if not sym.isalnum() or not sym.isascii() or not 2 <= len(sym) <= 30:
-        raise BadInputError(f"symbol {symbol!r}: expected letters and digits, e.g. BTCUSDT")
-    return sym
 
 
 # ---------------------------------------------------------------------------- klines

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from trade_core.data.candles import Candles
 from trade_core.data.importers import Normalised, normalise, read_candle_file
 from trade_core.data.resample import resample
 from trade_core.data.store import MarketStore, UpsertResult
@@ -41,6 +42,28 @@ def _sum(a: UpsertResult, b: UpsertResult) -> UpsertResult:
     return UpsertResult(a.inserted + b.inserted, a.updated + b.updated, a.unchanged + b.unchanged)
 
 
+def upsert_batched(
+    store: MarketStore,
+    candles: Candles,
+    *,
+    batch_rows: int | None = None,
+    on_progress: ProgressFn | None = None,
+) -> UpsertResult:
+    """Upsert ``candles`` in batches of ``batch_rows`` bars, one transaction each.
+
+    Batches bound memory and move the progress bar; an interruption keeps whole batches
+    only, and re-running the same upsert completes the rest without changing stored rows.
+    """
+    step = batch_rows or BATCH_ROWS
+    total = UpsertResult(0, 0, 0)
+    report(on_progress, 0, len(candles))
+    for start in range(0, len(candles), step):
+        batch = candles.slice(start, start + step)
+        total = _sum(total, store.upsert_candles(batch))
+        report(on_progress, start + len(batch), len(candles))
+    return total
+
+
 def import_file(
     store: MarketStore,
     path: Path | str,
@@ -57,13 +80,7 @@ def import_file(
     path = Path(path)
     frame = read_candle_file(path, fmt=fmt, column_map=column_map, ts_unit=ts_unit)
     norm = normalise(frame, symbol, tf, source=str(path))
-    candles = norm.candles
-    total = UpsertResult(0, 0, 0)
-    report(on_progress, 0, len(candles))
-    for start in range(0, len(candles), BATCH_ROWS):
-        batch = candles.slice(start, start + BATCH_ROWS)
-        total = _sum(total, store.upsert_candles(batch))
-        report(on_progress, start + len(batch), len(candles))
+    total = upsert_batched(store, norm.candles, on_progress=on_progress)
     return ImportResult(symbol, tf, len(frame), total, norm)
 
 

@@ -10,6 +10,16 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from trade_core.errors import BadInputError
+
+
+def check_symbol(symbol: str) -> str:
+    """The upper-cased symbol (``btcusdt`` -> ``BTCUSDT``), or a clear error naming it."""
+    sym = symbol.strip().upper()
+    if not sym.isalnum() or not sym.isascii() or not 2 <= len(sym) <= 30:
+        raise BadInputError(f"symbol {symbol!r}: expected letters and digits, e.g. BTCUSDT")
+    return sym
+
 
 class RiskTier(BaseModel):
     """One risk-limit tier: positions up to ``risk_limit_value`` USDT use these rates."""
