@@ -7,14 +7,22 @@ import pytest
 from tests.support.cli import run_trade
 
 
-def test_help_lists_every_command_group():
-    res = run_trade("--help")
-    assert res.code == 0
-    for name in ("config", "data"):
-        assert name in res.out
-    data = run_trade("data", "--help")
-    for name in ("import", "list", "gaps", "resample"):
-        assert name in data.out
+def _commands(help_text: str) -> dict[str, str]:
+    """Command name -> its one-line help, from the 'Commands' box of a help screen."""
+    box = help_text.split("Commands")[1]
+    rows = [line.strip("│ ").split(None, 1) for line in box.splitlines() if line.startswith("│")]
+    return {r[0]: (r[1].strip(" │") if len(r) > 1 else "") for r in rows}
+
+
+def test_help_lists_every_command_with_one_line_help():
+    root = _commands(run_trade("--help").out)
+    assert set(root) == {"quickstart", "config", "data"}
+    data = _commands(run_trade("data", "--help").out)
+    assert set(data) == {
+        "list", "import", "gaps", "resample", "check", "sync", "instruments", "synth"
+    }  # fmt: skip
+    for name, line in {**root, **data}.items():
+        assert len(line) > 15, f"{name} has no one-line help"
 
 
 def test_config_show_masks_secrets(trade_home, tmp_path):
