@@ -314,8 +314,8 @@ def test_cli_sync_prints_a_summary_and_stores_bars_and_funding(
                     "--end", "2024-02-01")  # fmt: skip
 
     assert res.code == 0, res.err
-    assert "BTCUSDT 1h: 1 request, 744 bars fetched; inserted 744, updated 0" in res.out
-    assert "BTCUSDT funding: 1 request, 93 settlements fetched; inserted 93" in res.out
+    assert "BTCUSDT 1h: 1 request, 744 bars fetched; 744 new, 0 changed" in res.out
+    assert "BTCUSDT funding: 1 request, 93 settlements fetched; 93 new" in res.out
     with MarketStore.open(read_only=True) as store:
         assert len(store.read_candles("BTCUSDT", "1h")) == 744
         assert len(store.read_funding("BTCUSDT")[0]) == 93
@@ -324,7 +324,7 @@ def test_cli_sync_prints_a_summary_and_stores_bars_and_funding(
                                         "--start", "2024-01-01", "--end", "2024-02-01",
                                         "--no-funding")  # fmt: skip
     assert code == 0, err
-    assert "BTCUSDT 1h: 0 requests, 0 bars fetched; inserted 0" in out
+    assert "BTCUSDT 1h: 0 requests, 0 bars fetched; 0 new" in out
     assert "funding" not in out
 
 

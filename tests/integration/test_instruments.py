@@ -176,7 +176,7 @@ def test_cli_instruments_fetch_stores_what_the_exchange_says(
     )
 
     assert code == 0, err
-    assert f"from {bybit_stub.url}" in out and "inserted 2" in out
+    assert f"from {bybit_stub.url}" in out and "2 new" in out
     with MarketStore.open(read_only=True) as store:
         assert store.instrument("SOLUSDT").source == bybit_stub.url
         assert [i.symbol for i in store.instruments()] == ["BTCUSDT", "SOLUSDT"]

@@ -87,8 +87,7 @@ def import_cmd(
         )
     up, norm = res.upsert, res.normalised
     out.print(
-        f"{sym} {timeframe}: {res.rows_read:,} rows read, {up.inserted:,} new, "
-        f"{up.updated:,} changed, {up.unchanged:,} unchanged "
+        f"{sym} {timeframe}: {res.rows_read:,} rows read, {up.summary()} "
         f"({fmt_ts(res.first_ts)} -> {fmt_ts(res.last_ts)})"
     )
     if norm.sorted_rows:

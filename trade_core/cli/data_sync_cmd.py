@@ -20,7 +20,7 @@ from trade_core.data.instruments import (
     load_bundled_instruments,
     select_instruments,
 )
-from trade_core.data.store import MarketStore
+from trade_core.data.store import MarketStore, UpsertResult
 from trade_core.data.timeframes import tf_ms
 from trade_core.errors import BadInputError
 from trade_core.timestamps import fmt_ts, now_ms, parse_time
@@ -29,8 +29,8 @@ from trade_core.timestamps import fmt_ts, now_ms, parse_time
 def _summary(what: str, res: SyncResult, unit: str) -> str:
     requests = f"{res.requests:,} request{'s' if res.requests != 1 else ''}"
     return (
-        f"{what}: {requests}, {res.bars_fetched:,} {unit} fetched; inserted {res.inserted:,}, "
-        f"updated {res.updated:,}, unchanged {res.unchanged:,}"
+        f"{what}: {requests}, {res.bars_fetched:,} {unit} fetched; "
+        f"{UpsertResult(res.inserted, res.updated, res.unchanged).summary()}"
     )
 
 
@@ -110,7 +110,4 @@ def instruments_cmd(
         res = store.upsert_instruments(instruments)
         path = store.path
     out.print(_instrument_table(instruments, title))
-    out.print(
-        f"{len(instruments)} instruments into {path}: inserted {res.inserted}, "
-        f"updated {res.updated}, unchanged {res.unchanged}"
-    )
+    out.print(f"{len(instruments)} instruments into {path}: {res.summary()}")

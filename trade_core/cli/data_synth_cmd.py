@@ -65,11 +65,7 @@ def _write_store(bars: Candles, data: SynthData) -> str:
             bars.symbol, data.funding_ts, data.funding_rate
         )
         where = store.path
-    return (
-        f"stored in {where}: {res.inserted:,} new, {res.updated:,} changed, "
-        f"{res.unchanged:,} unchanged; "
-        f"funding {funding.inserted:,} new, {funding.updated:,} changed"
-    )
+    return f"stored in {where}: {res.summary()}; funding {funding.summary()}"
 
 
 @data_app.command("synth")

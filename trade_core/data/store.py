@@ -52,6 +52,10 @@ class UpsertResult:
     def total(self) -> int:
         return self.inserted + self.updated + self.unchanged
 
+    def summary(self) -> str:
+        """``"12 new, 1 changed, 3 unchanged"``: the one wording every command uses."""
+        return f"{self.inserted:,} new, {self.updated:,} changed, {self.unchanged:,} unchanged"
+
 
 @dataclass(frozen=True, slots=True)
 class Gap:
