@@ -430,18 +430,12 @@ def test_check_store_reads_the_range(trade_home):
             check_store(store, "BTCUSDT", "1m")
 
 
-def test_one_year_of_1m_bars_checks_in_under_3_seconds(capfd):
-    frame = clean_frame(525_600, seed=3)
-    check_frame(frame.iloc[:1000], "1m")  # warm GX's context and caches
-    best = min(_timed(frame) for _ in range(2))
-    assert best < 3.0, f"check of 525,600 bars took {best:.2f}s"
+def test_a_clean_year_of_1m_bars_passes_without_progress_bars(capfd):
+    # Speed is measured in benchmarks/bench_data.py, never asserted here.
+    report = check_frame(clean_frame(525_600, seed=3), "1m")
+    assert report.success
+    assert report.rows == 525_600
     assert "Calculating Metrics" not in capfd.readouterr().err  # GX progress bars are off
-
-
-def _timed(frame: pd.DataFrame) -> float:
-    start = time.perf_counter()
-    assert check_frame(frame, "1m").success
-    return time.perf_counter() - start
 
 
 def test_great_expectations_is_imported_lazily():
