@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds to wait for another process's DuckDB lock before failing.",
     )
+    trade_max_leverage: float = Field(
+        10.0, ge=1, le=100, description="System cap on any play's leverage (hard limit)."
+    )
     trade_bybit_rest_url: str | None = Field(
         None,
         description="Override of the Bybit REST base URL (emulator or test stub).",

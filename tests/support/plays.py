@@ -1,0 +1,63 @@
+"""Build small Plays from a rule and drive them bar by bar with hand-chosen values."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import yaml
+
+from trade_core.play import Play, load_play_text
+
+BASE: dict[str, Any] = {
+    "name": "t",
+    "version": 1,
+    "market": {"symbol": "BTCUSDT"},
+    "timeframes": {"exec": "15m", "high": "1h"},
+    "features": {
+        "fast": {"indicator": "ema", "length": 3},
+        "slow": {"indicator": "sma", "length": 5},
+    },
+    "entries": {"long": [["close", "gt", "open"]]},
+    "risk": {"sizing": {"qty": 1}},
+}
+
+
+def play_doc(**overrides: Any) -> dict[str, Any]:
+    doc = {k: (dict(v) if isinstance(v, dict) else v) for k, v in BASE.items()}
+    doc.update(overrides)
+    return doc
+
+
+def play_text(**overrides: Any) -> str:
+    return yaml.safe_dump(play_doc(**overrides), sort_keys=False)
+
+
+def rule_play(rule: Any, **overrides: Any) -> Play:
+    """A play whose long entry is ``rule``."""
+    return load_play_text(play_text(entries={"long": rule}, **overrides), "t.yml")
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+class Driver:
+    """Feeds a play's snapshot: each ``step`` is one exec bar; ``high_bar=`` closes a high bar too."""
+
+    def __init__(self, play: Play) -> None:
+        self.play = play
+        self.snap = play.new_snapshot()
+
+    def step(self, high_bar: dict[str, Any] | None = None, **exec_values: Any) -> Driver:
+        if high_bar is not None:
+            self.snap.push_role("high", high_bar)
+        self.snap.push_role("exec", exec_values)
+        self.snap.close_exec()
+        return self
+
+    def code(self, rule: str = "entry.long") -> int:
+        return self.play.evaluate_code(rule, self.snap)
+
+    def fires(self, rule: str = "entry.long") -> bool:
+        return self.play.evaluate(rule, self.snap)

@@ -1,0 +1,355 @@
+"""Compile the condition AST once into a tree of small closures.
+
+A compiled node is ``f(rings, s) -> code``: ``rings[slot]`` is the exec-bar history of a leaf
+series (index 0 = now, 1 = one exec bar ago, ...), ``s`` the exec-bar shift a window applies
+to every operand. Codes are small ints so evaluation allocates nothing:
+
+``TRUE`` 1, ``FALSE`` 0, ``NOT_READY`` 2 (warm-up: history too short or the feature not
+ready), ``MISSING`` 3 (a defined bar whose value is NaN/empty).
+
+Three-valued logic: ``all`` is FALSE as soon as one child is FALSE (and stops there),
+otherwise NOT_READY/MISSING if any child was, else TRUE; ``any`` is TRUE as soon as one child
+is TRUE, otherwise NOT_READY/MISSING if any child was, else FALSE; ``not`` flips only
+TRUE/FALSE. A rule fires only on TRUE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from trade_core.play.conditions.nodes import (
+    BarsSince,
+    Block,
+    Choices,
+    Compare,
+    Literal,
+    Node,
+    Not,
+    Operand,
+    Range,
+    SetupRef,
+    Trend,
+    Window,
+)
+
+FALSE, TRUE, NOT_READY, MISSING = 0, 1, 2, 3
+CODE_NAMES = {TRUE: "TRUE", FALSE: "FALSE", NOT_READY: "NOT_READY", MISSING: "MISSING_VALUE"}
+
+Rings = Sequence[Sequence[Any]]
+Compiled = Callable[[Rings, int], int]
+Fetch = Callable[[Rings, int], Any]
+
+_NR = object()  # fetch result: not ready
+
+
+def fetch_of(op: Operand) -> Fetch:
+    """``fetch(rings, s)``: the operand's value at shift ``s``; ``_NR`` if not ready."""
+    if isinstance(op, Literal):
+        value = op.value
+
+        def const(rings: Rings, s: int) -> Any:
+            return value
+
+        return const
+    slot = op.slot
+
+    def read(rings: Rings, s: int) -> Any:
+        ring = rings[slot]
+        if s >= len(ring):
+            return _NR
+        v = ring[s]
+        return _NR if v is None else v
+
+    return read
+
+
+def _missing(v: Any) -> bool:
+    return v != v or v == ""  # NaN, or an enum that has no value yet
+
+
+def _order(op: str) -> Callable[[Any, Any], bool]:
+    return {
+        "gt": lambda a, b: a > b,
+        "gte": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "lte": lambda a, b: a <= b,
+        "eq": lambda a, b: a == b,
+        "neq": lambda a, b: a != b,
+    }[op]
+
+
+def compile_node(node: Node) -> Compiled:
+    if isinstance(node, Compare):
+        return _compare(node)
+    if isinstance(node, Block):
+        return _block(node)
+    if isinstance(node, Not):
+        return _not(node)
+    if isinstance(node, SetupRef):
+        return compile_node(node.body)
+    if isinstance(node, Window):
+        return _window(node)
+    if isinstance(node, BarsSince):
+        return _bars_since(node)
+    if isinstance(node, Trend):
+        return _trend(node)
+    raise TypeError(f"not a condition node: {node!r}")
+
+
+# ---------------------------------------------------------------------- comparisons
+def _compare(node: Compare) -> Compiled:
+    op = node.op
+    if op in ("between", "outside"):
+        return _between(node)
+    if op == "in":
+        return _in(node)
+    fa = fetch_of(node.lhs)
+    assert not isinstance(node.rhs, Range | Choices)
+    fb = fetch_of(node.rhs)
+    if op in ("cross_above", "cross_below"):
+        return _cross(op, fa, fb)
+    if op == "near":
+        return _near(fa, fb, node.tol_kind, node.tol)
+    test = _order(op)
+
+    def compare(rings: Rings, s: int) -> int:
+        a = fa(rings, s)
+        if a is _NR:
+            return NOT_READY
+        b = fb(rings, s)
+        if b is _NR:
+            return NOT_READY
+        if _missing(a) or _missing(b):
+            return MISSING
+        return TRUE if test(a, b) else FALSE
+
+    return compare
+
+
+def _cross(op: str, fa: Fetch, fb: Fetch) -> Compiled:
+    """cross_above: ``lhs[1] <= rhs[1] and lhs > rhs`` (exec-bar history); cross_below mirrors."""
+    above = op == "cross_above"
+
+    def cross(rings: Rings, s: int) -> int:
+        a, b = fa(rings, s), fb(rings, s)
+        a1, b1 = fa(rings, s + 1), fb(rings, s + 1)
+        if a is _NR or b is _NR or a1 is _NR or b1 is _NR:
+            return NOT_READY
+        if _missing(a) or _missing(b) or _missing(a1) or _missing(b1):
+            return MISSING
+        if above:
+            return TRUE if a1 <= b1 and a > b else FALSE
+        return TRUE if a1 >= b1 and a < b else FALSE
+
+    return cross
+
+
+def _near(fa: Fetch, fb: Fetch, kind: str, tol: float) -> Compiled:
+    """``|lhs - rhs| <= tol`` (abs) or ``<= tol% * |rhs|`` (pct); the edge is inclusive, with
+    1e-9 relative slack so that decimal edges (100.2 near 100 within 0.2%) survive float
+    rounding."""
+    pct = kind == "pct"
+
+    def near(rings: Rings, s: int) -> int:
+        a = fa(rings, s)
+        if a is _NR:
+            return NOT_READY
+        b = fb(rings, s)
+        if b is _NR:
+            return NOT_READY
+        if _missing(a) or _missing(b):
+            return MISSING
+        limit = (tol / 100.0 * abs(b) if pct else tol) * (1.0 + 1e-9)
+        return TRUE if abs(a - b) <= limit else FALSE
+
+    return near
+
+
+def _between(node: Compare) -> Compiled:
+    """between: ``lo <= x <= hi``; outside: ``x < lo or x > hi``."""
+    rng = node.rhs
+    assert isinstance(rng, Range)
+    fx, flo, fhi = fetch_of(node.lhs), fetch_of(rng.lo), fetch_of(rng.hi)
+    inside = node.op == "between"
+
+    def between(rings: Rings, s: int) -> int:
+        x, lo, hi = fx(rings, s), flo(rings, s), fhi(rings, s)
+        if x is _NR or lo is _NR or hi is _NR:
+            return NOT_READY
+        if _missing(x) or _missing(lo) or _missing(hi):
+            return MISSING
+        hit = lo <= x <= hi
+        return TRUE if hit == inside else FALSE
+
+    return between
+
+
+def _in(node: Compare) -> Compiled:
+    choices = node.rhs
+    assert isinstance(choices, Choices)
+    values = frozenset(choices.values)
+    fx = fetch_of(node.lhs)
+
+    def member(rings: Rings, s: int) -> int:
+        x = fx(rings, s)
+        if x is _NR:
+            return NOT_READY
+        if _missing(x):
+            return MISSING
+        return TRUE if x in values else FALSE
+
+    return member
+
+
+# ---------------------------------------------------------------------- logic
+def _block(node: Block) -> Compiled:
+    children = tuple(compile_node(c) for c in node.children)
+    if node.kind == "all":
+
+        def all_of(rings: Rings, s: int) -> int:
+            seen = 0
+            for child in children:
+                r = child(rings, s)
+                if r == FALSE:
+                    return FALSE
+                if r == NOT_READY:
+                    seen |= 1
+                elif r == MISSING:
+                    seen |= 2
+            return NOT_READY if seen & 1 else (MISSING if seen & 2 else TRUE)
+
+        return all_of
+
+    def any_of(rings: Rings, s: int) -> int:
+        seen = 0
+        for child in children:
+            r = child(rings, s)
+            if r == TRUE:
+                return TRUE
+            if r == NOT_READY:
+                seen |= 1
+            elif r == MISSING:
+                seen |= 2
+        return NOT_READY if seen & 1 else (MISSING if seen & 2 else FALSE)
+
+    return any_of
+
+
+def _not(node: Not) -> Compiled:
+    child = compile_node(node.child)
+
+    def negate(rings: Rings, s: int) -> int:
+        r = child(rings, s)
+        return FALSE if r == TRUE else (TRUE if r == FALSE else r)
+
+    return negate
+
+
+# ---------------------------------------------------------------------- windows
+def _window(node: Window) -> Compiled:
+    inner = compile_node(node.cond)
+    bars, times, kind = node.bars, node.times, node.kind
+
+    if kind == "holds_for":
+
+        def holds_for(rings: Rings, s: int) -> int:
+            seen = 0
+            for k in range(s, s + bars):
+                r = inner(rings, k)
+                if r == FALSE:
+                    return FALSE
+                if r == NOT_READY:
+                    seen |= 1
+                elif r == MISSING:
+                    seen |= 2
+            return NOT_READY if seen & 1 else (MISSING if seen & 2 else TRUE)
+
+        return holds_for
+
+    if kind == "occurred_within":
+
+        def occurred_within(rings: Rings, s: int) -> int:
+            seen = 0
+            for k in range(s, s + bars):
+                r = inner(rings, k)
+                if r == TRUE:
+                    return TRUE
+                if r == NOT_READY:
+                    seen |= 1
+                elif r == MISSING:
+                    seen |= 2
+            return NOT_READY if seen & 1 else (MISSING if seen & 2 else FALSE)
+
+        return occurred_within
+
+    def count_at_least(rings: Rings, s: int) -> int:
+        hits = unknown = 0
+        seen = 0
+        for k in range(s, s + bars):
+            r = inner(rings, k)
+            if r == TRUE:
+                hits += 1
+                if hits >= times:
+                    return TRUE
+            elif r != FALSE:
+                unknown += 1
+                seen |= 1 if r == NOT_READY else 2
+        if hits + unknown < times:
+            return FALSE
+        return NOT_READY if seen & 1 else MISSING
+
+    return count_at_least
+
+
+def _bars_since(node: BarsSince) -> Compiled:
+    """Looks back ``n + 1`` bars at most: enough to decide any comparison with ``n``.
+
+    If the condition was not true in shifts 0..n+1, bars_since is treated as "more than
+    n + 1" (also when it was never true), which compares correctly with ``n`` for every op.
+    Unknown (not ready / missing) bars before the first TRUE make the result unknown.
+    """
+    inner = compile_node(node.cond)
+    n = node.n
+    test = _order(node.op)
+    beyond = n + 2  # stands for "more than n + 1"
+
+    def bars_since(rings: Rings, s: int) -> int:
+        seen = 0
+        for k in range(n + 2):
+            r = inner(rings, s + k)
+            if r == TRUE:
+                if seen:
+                    return NOT_READY if seen & 1 else MISSING
+                return TRUE if test(k, n) else FALSE
+            if r == NOT_READY:
+                seen |= 1
+            elif r == MISSING:
+                seen |= 2
+        if seen:
+            return NOT_READY if seen & 1 else MISSING
+        return TRUE if test(beyond, n) else FALSE
+
+    return bars_since
+
+
+def _trend(node: Trend) -> Compiled:
+    """rising: ``of[k] > of[k+1]`` for each k in 0..bars-1 (exec-bar history), i.e. ``bars``
+    strict steps up; falling: steps down. Combined like ``all`` over the steps."""
+    f = fetch_of(node.of)
+    bars = node.bars
+    up = node.kind == "rising"
+
+    def trend(rings: Rings, s: int) -> int:
+        seen = 0
+        for k in range(s, s + bars):
+            cur, prev = f(rings, k), f(rings, k + 1)
+            if cur is _NR or prev is _NR:
+                seen |= 1
+            elif _missing(cur) or _missing(prev):
+                seen |= 2
+            elif not (cur > prev if up else cur < prev):
+                return FALSE
+        return NOT_READY if seen & 1 else (MISSING if seen & 2 else TRUE)
+
+    return trend
