@@ -63,6 +63,9 @@ def _check_model(src: YamlSource, ctx: PlayContext) -> PlayModel | None:
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
+            if loc and loc[-1] == "[key]":  # a bad mapping key: report it at the key
+                loc = loc[:-1]
+                err = {**err, "msg": f"id {loc[-1]!r} is not allowed: {err['msg']}"}
             ctx.error(loc, _message(err, loc))
     return None
 

@@ -60,6 +60,14 @@ class SideRules(Strict):
     short: Condition | None = None
 
 
+class EntryRules(SideRules):
+    @model_validator(mode="after")
+    def _has_an_entry(self) -> EntryRules:
+        if self.long is None and self.short is None:
+            raise ValueError("entries needs a long or a short rule (or both)")
+        return self
+
+
 class StopLoss(Strict):
     """Exactly one form: ``{atr, mult}``, ``{pct}`` or ``{level}``."""
 
@@ -195,18 +203,12 @@ class PlayModel(Strict):
     timeframes: Timeframes
     features: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], dict[str, Any]] = {}
     setups: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Condition] = {}
-    entries: SideRules
+    entries: EntryRules
     exits: SideRules = SideRules()
     risk: Risk
     execution: Execution = Execution()
     account: Account = Account()
     promotion: Promotion = Promotion()
-
-    @model_validator(mode="after")
-    def _has_an_entry(self) -> PlayModel:
-        if self.entries.long is None and self.entries.short is None:
-            raise ValueError("entries needs a long or a short rule (or both)")
-        return self
 
 
 def _one_form(model: BaseModel, forms: dict[str, tuple[str, ...]]) -> Any:

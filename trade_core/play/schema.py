@@ -113,7 +113,7 @@ def play_json_schema() -> dict[str, Any]:
     props = schema["properties"]
     props["features"] = {"type": "object", "additionalProperties": {"oneOf": features}}
     props["setups"] = {"type": "object", "additionalProperties": {"$ref": "#/$defs/Condition"}}
-    for side_model in ("SideRules",):
+    for side_model in ("SideRules", "EntryRules"):
         side = defs[side_model]["properties"]
         for k in ("long", "short"):
             side[k] = {"anyOf": [{"$ref": "#/$defs/Condition"}, {"type": "null"}]}

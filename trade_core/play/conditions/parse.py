@@ -307,6 +307,8 @@ class ConditionParser:
     def _literal_for(self, raw: Any, path: Path, other: VType) -> Operand:
         """``raw`` as a literal of ``other``'s type (numbers, bools, enum values)."""
         if isinstance(raw, str) and not _is_known_ref(raw, self.ctx):
+            if not _REF.match(raw):
+                raise self._fail(path, _unreadable(raw))
             if other.kind == ENUM:
                 if raw in other.values:
                     return Literal(raw, other)
@@ -341,9 +343,7 @@ class ConditionParser:
     def _series(self, text: str, path: Path) -> Series:
         m = _REF.match(text)
         if not m:
-            raise self._fail(
-                path, f"cannot read {text!r}: expected id, id.field, price@role or id[n]"
-            )
+            raise self._fail(path, _unreadable(text))
         ident, field, role, off = m.group("id", "field", "role", "off")
         offset = int(off) if off else 0
         if offset > MAX_OFFSET:
@@ -354,7 +354,7 @@ class ConditionParser:
         if decl is None and ident in self.ctx.broken:
             raise _ReportedError  # its declaration's error is the one to fix
         if decl is None:
-            raise self._fail(path, _unknown_word(text if not field else ident, self.ctx))
+            raise self._fail(path, _unknown_word(text, self.ctx))
         if role is not None and role != decl.role:
             raise self._fail(
                 path,
@@ -405,6 +405,10 @@ def _is_known_ref(text: str, ctx: PlayContext) -> bool:
     m = _REF.match(text)
     ident = m.group("id") if m else ""
     return ident in PRICE_FIELDS or ident in ctx.features or ident in ctx.broken
+
+
+def _unreadable(text: str) -> str:
+    return f"cannot read {text!r}: expected id, id.field, price@role or id[n]"
 
 
 def _unknown_word(text: str, ctx: PlayContext) -> str:
