@@ -18,7 +18,7 @@ BASE: dict[str, Any] = {
         "fast": {"indicator": "ema", "length": 3},
         "slow": {"indicator": "sma", "length": 5},
     },
-    "entries": {"long": [["close", "gt", "open"]]},
+    "entries": {"long": ["close", "gt", "open"]},
     "risk": {"sizing": {"qty": 1}},
 }
 

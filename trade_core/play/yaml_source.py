@@ -51,6 +51,22 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     return loader.construct_mapping(node, deep=deep)
 
 
+# YAML 1.1 (PyYAML) reads 1e-3 as a string; Play files are written by people who mean a
+# number, so resolve floats the YAML 1.2 way (exponent without a dot or sign allowed).
+_FLOAT_12 = re.compile(
+    r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+    r"|[0-9][0-9_]*[eE][-+]?[0-9]+|\.(?:inf|Inf|INF)|[-+]\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+# Likewise no sexagesimal integers (12:30 is not 750).
+_INT_12 = re.compile(r"^(?:[-+]?[0-9][0-9_]*|0x[0-9a-fA-F_]+|0o[0-7_]+)$")
+_REPLACED = ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag not in _REPLACED]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT_12, list("-+0123456789"))
+_UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
+
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
