@@ -66,6 +66,13 @@ def _visit(node: Node, base: int, need: list[int]) -> None:
         _use(node.of, base + node.bars, need)
 
 
+def _effective_warmup(fid: str, features: dict[str, FeatureDecl]) -> int:
+    """A feature that reads another (``market_structure`` reads ``swing``) is ready no
+    sooner than what it reads: the max over the dependency chain."""
+    decl = features[fid]
+    return max([decl.warmup, *(_effective_warmup(r, features) for r in decl.refs)])
+
+
 @dataclass(frozen=True, slots=True)
 class Warmup:
     """Bars each timeframe role needs before every rule can be evaluated, and the same in
@@ -88,10 +95,11 @@ def compute_warmup(
     role's bars (rounded up); every declared feature counts even if no rule reads it."""
     exec_ms = tf_ms(roles["exec"])
     bars = dict.fromkeys(roles, 0)
-    for decl in features.values():
-        bars[decl.role] = max(bars[decl.role], decl.warmup)
+    warm = {fid: _effective_warmup(fid, features) for fid in features}
+    for fid, decl in features.items():
+        bars[decl.role] = max(bars[decl.role], warm[fid])
     for key, slot in series.items():
-        own = features[key.source].warmup if key.source in features else 1
+        own = warm[key.source] if key.source in features else 1
         role_ms = tf_ms(roles[key.role])
         history = -(-(depths[slot] - 1) * exec_ms // role_ms)
         bars[key.role] = max(bars[key.role], own + key.offset + history)

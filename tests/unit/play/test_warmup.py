@@ -87,3 +87,15 @@ def test_rules_are_not_ready_until_the_warmup_and_then_decide():
                 assert [c.result for c in trace.children] == ["TRUE", "TRUE", "NOT_READY"]
         else:
             assert play.evaluate_code("entry.long", snap) == TRUE
+
+
+def test_a_feature_that_reads_another_is_ready_no_sooner_than_it():
+    features = {
+        "swings": {"structure": "swing", "left": 4, "right": 3},
+        "ms": {"structure": "market_structure", "swings": "swings"},
+    }
+    play = rule_play({"holds_for": {"bars": 2, "cond": ["ms.bias", "eq", "bullish"]}}, features=features)
+    # swing: 4 + 3 + 1 = 8 bars; ms reads it, so ms.bias is ready at 8; holds_for 2 adds 1
+    assert play.warmup.bars["exec"] == 9
+    play = rule_play(["ms.broken_level[3]", "gt", 0], features=features)
+    assert play.warmup.bars["exec"] == 11
