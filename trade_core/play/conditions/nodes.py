@@ -57,7 +57,12 @@ class Literal:
 
     @property
     def text(self) -> str:
-        return repr(self.value) if isinstance(self.value, str) else str(self.value)
+        v = self.value
+        if isinstance(v, str):
+            return repr(v)
+        if isinstance(v, float):
+            return f"{v:g}"
+        return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 Operand = Series | Literal
