@@ -106,12 +106,17 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """One output field: a number, an enum (with its ``values``) or a bool event."""
+    """One output field: a number, an enum (with its ``values``) or a bool event.
+
+    ``warmup`` (optional, a function of the params) is for an output defined *before* the
+    feature as a whole, e.g. ADX's +DI/-DI (TA-Lib: bar n+1) ahead of ADX itself (bar 2n).
+    """
 
     name: str
     type: str = NUMBER
     values: tuple[str, ...] = ()
     doc: str = ""
+    warmup: Callable[[Mapping[str, Any]], int] | None = None
 
     @property
     def empty(self) -> Any:
@@ -181,6 +186,13 @@ class FeatureSpec:
         """Warm-up for ``params`` (missing ones take their defaults)."""
         return int(self.warmup(self.resolve(params)))
 
+    def output_warmups(self, resolved: Mapping[str, Any]) -> tuple[int, ...]:
+        """Per output, the bars before its first valid value (resolved params)."""
+        whole = int(self.warmup(resolved))
+        return tuple(
+            whole if o.warmup is None else min(whole, int(o.warmup(resolved))) for o in self.outputs
+        )
+
     def describe(self) -> dict[str, Any]:
         """A JSON-safe description (for ``spec()`` users, docs and the JSON Schema)."""
         return {
@@ -221,6 +233,7 @@ class Feature(ABC):
         if missing:
             raise ValueError(f"{self.spec.name}: no feature instance given for {missing}")
         self.warmup_bars = int(self.spec.warmup(self.params))
+        self.out_warmups = self.spec.output_warmups(self.params)
         self.reset()
 
     def reset(self) -> None:
@@ -246,6 +259,11 @@ class Feature(ABC):
     def ready(self) -> bool:
         """True once the warm-up is over (every output of the last bar is defined)."""
         return self.bars >= self.warmup_bars
+
+    def current(self, index: int) -> Any:
+        """Output ``index`` if it is past its own warm-up, else ``None`` (not ready) — what
+        the engine pushes into a Play snapshot."""
+        return self.out[index] if self.bars >= self.out_warmups[index] else None
 
     def value(self, field_name: str | None = None) -> Any:
         """The current value of one output (the only one if ``field_name`` is None)."""

@@ -31,7 +31,11 @@ AROON_VECTOR_MAX = 256
 @REGISTRY.register(
     "adx",
     params=(length_param(14, minimum=2, doc="Wilder smoothing period"),),
-    outputs=(Output("adx"), Output("plus_di"), Output("minus_di")),
+    outputs=(
+        Output("adx"),
+        Output("plus_di", warmup=lambda p: p["length"] + 1),
+        Output("minus_di", warmup=lambda p: p["length"] + 1),
+    ),
     warmup=lambda p: 2 * p["length"],
     reference="TA-Lib ADX, PLUS_DI, MINUS_DI (Wilder, New Concepts in Technical Trading, 1978)",
 )
@@ -49,9 +53,8 @@ class ADX(Feature):
     A bar whose TR_S or DI sum is 0 (a run of flat bars) adds no DX and leaves ADX unchanged,
     as in TA-Lib.
 
-    Warm-up: TA-Lib defines +DI/-DI from bar n+1 and ADX from bar 2n. The feature contract
-    has one warm-up per feature (every output defined once ready, none before), so all three
-    outputs appear together at bar 2n; from there every value equals TA-Lib's.
+    Warm-up as TA-Lib: +DI/-DI from bar n+1 (their own output warm-up), ADX from bar 2n
+    (the feature's warm-up).
     """
 
     def _reset_state(self) -> None:
@@ -94,6 +97,7 @@ class ADX(Feature):
             pdi = 100.0 * (pdm / tr_s)
             if mdi + pdi != 0.0:
                 dx = 100.0 * (abs(mdi - pdi) / (mdi + pdi))
+        self.out[1], self.out[2] = pdi, mdi
         if b <= self._end:
             if dx == dx:
                 self._sum_dx += dx
@@ -102,7 +106,7 @@ class ADX(Feature):
             self._adx = self._sum_dx / n
         elif dx == dx:
             self._adx = (self._adx * self._nm1 + dx) / n
-        self.out[0], self.out[1], self.out[2] = self._adx, pdi, mdi
+        self.out[0] = self._adx
 
     @classmethod
     def batch(cls, arrays: Arrays, params: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -110,7 +114,7 @@ class ADX(Feature):
         h, lo, c = arrays["high"], arrays["low"], arrays["close"]
         n, size = params["length"], len(h)
         out = {k: nan_array(size) for k in ("adx", "plus_di", "minus_di")}
-        if size < 2 * n:
+        if size <= n:
             return out
         up, down = np.zeros(size), np.zeros(size)
         up[1:], down[1:] = h[1:] - h[:-1], lo[:-1] - lo[1:]
@@ -123,9 +127,10 @@ class ADX(Feature):
             mdi = np.where(tr_s != 0.0, 100.0 * (mdm_s / tr_s), 0.0)
             total = mdi + pdi
             dx = np.where((tr_s != 0.0) & (total != 0.0), 100.0 * (np.abs(mdi - pdi) / total), NAN)
-        out["adx"][2 * n - 1 :] = _adx_loop(dx.tolist(), n)
-        out["plus_di"][2 * n - 1 :] = pdi[2 * n - 1 :]
-        out["minus_di"][2 * n - 1 :] = mdi[2 * n - 1 :]
+        out["plus_di"][n:] = pdi[n:]
+        out["minus_di"][n:] = mdi[n:]
+        if size >= 2 * n:
+            out["adx"][2 * n - 1 :] = _adx_loop(dx.tolist(), n)
         return out
 
 

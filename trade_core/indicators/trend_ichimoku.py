@@ -41,12 +41,20 @@ def _warmup(p: dict[str, Any]) -> int:
         length_param(26, minimum=0, name="displacement", doc="bars the spans are plotted ahead"),
     ),
     outputs=(
-        Output("tenkan"),
-        Output("kijun"),
-        Output("span_a"),
-        Output("span_b"),
-        Output("span_a_ahead", doc="span A computed displacement bars ago (chart's now)"),
-        Output("span_b_ahead", doc="span B computed displacement bars ago (chart's now)"),
+        Output("tenkan", warmup=lambda p: p["tenkan"]),
+        Output("kijun", warmup=lambda p: p["kijun"]),
+        Output("span_a", warmup=lambda p: max(p["tenkan"], p["kijun"])),
+        Output("span_b", warmup=lambda p: p["senkou_b"]),
+        Output(
+            "span_a_ahead",
+            doc="span A computed displacement bars ago (chart's now)",
+            warmup=lambda p: max(p["tenkan"], p["kijun"]) + p["displacement"],
+        ),
+        Output(
+            "span_b_ahead",
+            doc="span B computed displacement bars ago (chart's now)",
+            warmup=lambda p: p["senkou_b"] + p["displacement"],
+        ),
     ),
     warmup=_warmup,
     reference="Ichimoku Kinko Hyo (G. Hosoda); midpoints = TA-Lib MIDPRICE, causal spans",
@@ -66,9 +74,9 @@ class Ichimoku(Feature):
     No chikou span: it is the close plotted back in time, i.e. it would need future bars.
     Flat bars give equal highs and lows, so every line equals that price.
 
-    Warm-up ``max(tenkan, kijun, senkou_b) + displacement`` bars (78 with the defaults): the
-    lines alone are defined earlier, but the contract has one warm-up per feature, so all six
-    outputs appear together at that bar.
+    Warm-up: each output from the bar its own window is full (tenkan 9, kijun 26, span_a 26,
+    span_b 52, the ``_ahead`` spans ``displacement`` bars later); the feature as a whole is
+    ready at ``max(tenkan, kijun, senkou_b) + displacement`` bars (78 with the defaults).
     """
 
     def _reset_state(self) -> None:
@@ -85,9 +93,10 @@ class Ichimoku(Feature):
         tenkan, kijun, span_b = mids
         span_a = (tenkan + kijun) / 2.0
         self._past.append((span_a, span_b))
-        if self.bars >= self.warmup_bars:
-            ahead = self._past[0]
-            self.out[:] = [tenkan, kijun, span_a, span_b, ahead[0], ahead[1]]
+        ahead = self._past[0] if len(self._past) > self.params["displacement"] else (NAN, NAN)
+        values = (tenkan, kijun, span_a, span_b, ahead[0], ahead[1])
+        b = self.bars
+        self.out[:] = [v if b >= w else NAN for v, w in zip(values, self.out_warmups, strict=True)]
 
     @classmethod
     def batch(cls, arrays: Arrays, params: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -110,7 +119,7 @@ class Ichimoku(Feature):
             "span_a_ahead": a_ahead,
             "span_b_ahead": b_ahead,
         }
-        first = min(_warmup(params), size + 1) - 1
-        for col in out.values():
-            col[:first] = NAN
+        spec = cls.spec
+        for o, w in zip(spec.outputs, spec.output_warmups(params), strict=True):
+            out[o.name][: min(w, size + 1) - 1] = NAN
         return out

@@ -73,6 +73,16 @@ def _effective_warmup(fid: str, features: dict[str, FeatureDecl]) -> int:
     return max([decl.warmup, *(_effective_warmup(r, features) for r in decl.refs)])
 
 
+def _leaf_warmup(key: SeriesKey, features: dict[str, FeatureDecl]) -> int:
+    """Bars before a leaf's value exists: 1 for a price; the output's own warm-up for a
+    feature field (e.g. ADX's +DI before ADX), at least that of what the feature reads."""
+    decl = features.get(key.source)
+    if decl is None:
+        return 1
+    deps = [_effective_warmup(r, features) for r in decl.refs]
+    return max([decl.output_warmup(key.field), *deps])
+
+
 @dataclass(frozen=True, slots=True)
 class Warmup:
     """Bars each timeframe role needs before every rule can be evaluated, and the same in
@@ -91,15 +101,12 @@ def compute_warmup(
     series: dict[SeriesKey, int],
     depths: list[int],
 ) -> Warmup:
-    """Per role: max over its leaves of own warm-up + offset + exec history converted to the
-    role's bars (rounded up); every declared feature counts even if no rule reads it."""
+    """Per role: max over the leaves that rules and the risk block read of (their own
+    warm-up + offset + exec history converted to the role's bars, rounded up)."""
     exec_ms = tf_ms(roles["exec"])
     bars = dict.fromkeys(roles, 0)
-    warm = {fid: _effective_warmup(fid, features) for fid in features}
-    for fid, decl in features.items():
-        bars[decl.role] = max(bars[decl.role], warm[fid])
     for key, slot in series.items():
-        own = warm[key.source] if key.source in features else 1
+        own = _leaf_warmup(key, features)
         role_ms = tf_ms(roles[key.role])
         history = -(-(depths[slot] - 1) * exec_ms // role_ms)
         bars[key.role] = max(bars[key.role], own + key.offset + history)

@@ -29,6 +29,12 @@ class FeatureDecl:
     def warmup(self) -> int:
         return int(self.spec.warmup(self.params))
 
+    def output_warmup(self, field: str | None) -> int:
+        """Bars before ``field`` (the only output if None) is defined."""
+        names = self.spec.output_names
+        index = 0 if field is None else names.index(field)
+        return self.spec.output_warmups(self.params)[index]
+
 
 @dataclass(frozen=True, slots=True)
 class SeriesKey:

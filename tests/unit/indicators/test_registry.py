@@ -41,11 +41,12 @@ def test_warmup_is_when_outputs_become_defined(spec):
     df["high"] = df[["open", "close"]].max(axis=1) + rng.uniform(0, 1, n)
     df["low"] = df[["open", "close"]].min(axis=1) - rng.uniform(0, 1, n)
     out = (indicators if spec.kind == "indicator" else structures).compute(spec.name, df)
-    w = spec.warmup_bars({})
-    numeric = [o.name for o in spec.outputs if o.type == "number"]
-    for name in numeric:
-        col = out[name].to_numpy()
-        assert np.isnan(col[: w - 1]).all(), f"{spec.name}.{name} defined before warm-up"
+    warmups = spec.output_warmups(spec.resolve({}))
+    assert max(warmups) == spec.warmup_bars({})
+    for o, w in zip(spec.outputs, warmups, strict=True):
+        if o.type == "number":
+            col = out[o.name].to_numpy()
+            assert np.isnan(col[: w - 1]).all(), f"{spec.name}.{o.name} defined before warm-up"
 
 
 def test_params_are_checked_with_clear_messages():

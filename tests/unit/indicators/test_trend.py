@@ -18,17 +18,12 @@ def bars(rows: list[tuple[float, float, float]]) -> pd.DataFrame:
 
 @pytest.mark.parametrize("length", [2, 5, 14, 30])
 def test_adx_and_di_match_talib(length):
-    warm = 2 * length - 1  # index of the first defined value of every output
     for label, frame in frames():
         got = indicators.compute("adx", frame, length=length)
         h, lo, c = hlc(frame)
         refs = {"adx": talib.ADX(h, lo, c, length), "plus_di": talib.PLUS_DI(h, lo, c, length),
                 "minus_di": talib.MINUS_DI(h, lo, c, length)}  # fmt: skip
-        for name, ref in refs.items():
-            if name != "adx":  # TA-Lib has DI from bar n+1; the feature from bar 2n (documented)
-                assert not np.isnan(ref[length:warm]).any()
-                ref = ref.copy()
-                ref[:warm] = np.nan
+        for name, ref in refs.items():  # NaN exactly where TA-Lib has NaN: DI from bar n+1
             assert_close_to_reference(got[name].to_numpy(), ref, label=f"{label} {name}")
 
 
@@ -39,15 +34,20 @@ def test_adx_hand_computed():
     #   +DI 50, -DI 0, DX 100. bar 3: -DM 2, TR 3: +DM_S 0.75, -DM_S 2, TR_S 4.5,
     #   +DI 50/3, -DI 400/9, DX = 100 * 1.25/2.75 = 500/11; ADX = (100 + 500/11)/2 = 800/11.
     # bar 4 (flat, gap 2): +DM_S 0.375, -DM_S 1, TR_S 4.25, DX 500/11, ADX 650/11.
-    assert np.isnan(out.iloc[:3].to_numpy()).all()
+    assert np.isnan(out.iloc[:2].to_numpy()).all()
+    assert np.isnan(out["adx"].iloc[2])
+    assert out[["plus_di", "minus_di"]].iloc[2].tolist() == [50.0, 0.0]  # bar 2, as TA-Lib
+    assert np.isnan(out.iloc[:2].to_numpy()).all()
     assert out.iloc[3].tolist() == pytest.approx([800 / 11, 50 / 3, 400 / 9], rel=1e-14)
     assert out.iloc[4].tolist() == pytest.approx([650 / 11, 37.5 / 4.25, 100 / 4.25], rel=1e-14)
 
 
 def test_adx_on_flat_prices_is_zero():
     out = indicators.compute("adx", bars([(5.0, 5.0, 5.0)] * 40), length=5)
-    assert np.isnan(out.iloc[:9].to_numpy()).all()
-    assert (out.iloc[9:].to_numpy() == 0.0).all()  # TR_S = 0: DI 0 and no DX, as TA-Lib
+    assert np.isnan(out["adx"].iloc[:9].to_numpy()).all()
+    assert np.isnan(out[["plus_di", "minus_di"]].iloc[:5].to_numpy()).all()
+    assert (out["adx"].iloc[9:].to_numpy() == 0.0).all()  # TR_S = 0: DI 0 and no DX
+    assert (out[["plus_di", "minus_di"]].iloc[5:].to_numpy() == 0.0).all()
 
 
 @pytest.mark.parametrize("length", [2, 14, 25, 300])

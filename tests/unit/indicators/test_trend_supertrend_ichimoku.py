@@ -121,9 +121,7 @@ def test_ichimoku_matches_midprice_references(params):
         d = p["displacement"]
         shifted = [np.concatenate([np.full(d, np.nan), s[: len(s) - d]]) for s in (span_a, span_b)]
         refs = dict(zip(got.columns, (tenkan, kijun, span_a, span_b, *shifted), strict=True))
-        for name, ref in refs.items():
-            ref = ref.copy()
-            ref[:first] = np.nan  # one warm-up for every output
+        for name, ref in refs.items():  # each output from its own full window, as MIDPRICE
             assert_close_to_reference(got[name].to_numpy(), ref, label=f"{label} {name}")
         pandas_b = midpoint(frame, p["senkou_b"])
         assert np.array_equal(got["span_b"].to_numpy()[first:], pandas_b[first:])
@@ -133,13 +131,14 @@ def test_ichimoku_ahead_spans_are_past_values_and_never_look_ahead():
     _, frame = frames()[0]
     frame = frame.iloc[:2000]
     full = indicators.compute("ichimoku", frame)
-    for t in (77, 103, 500, 1999):
-        if t >= 103:  # (the spans of bars before 77 are masked by the shared warm-up)
+    for t in (51, 77, 103, 500, 1999):
+        if t >= 77:
             assert full["span_a_ahead"].iloc[t] == full["span_a"].iloc[t - 26]
             assert full["span_b_ahead"].iloc[t] == full["span_b"].iloc[t - 26]
         prefix = indicators.compute("ichimoku", frame.iloc[: t + 1])  # the future removed
         pd.testing.assert_series_equal(prefix.iloc[t], full.iloc[t])
-    assert np.isnan(full.iloc[:77].to_numpy()).all() and not full.iloc[77:].isna().any().any()
+    assert np.isnan(full.iloc[:8].to_numpy()).all() and not full.iloc[77:].isna().any().any()
+    assert not np.isnan(full["tenkan"].iloc[8]) and np.isnan(full["kijun"].iloc[24])
 
 
 def test_ichimoku_flat_bars():

@@ -28,13 +28,19 @@ def test_exec_windows_over_a_higher_role_add_its_bars():
     rule = {"occurred_within": {"bars": 8, "cond": ["close@high", "gt", "htf"]}}
     play = rule_play(rule, features=FEATURES)
     # 8 exec bars of 15m reach back 7 x 15m = 105 min = 2 bars of 1h (rounded up): htf 4 + 2
-    assert play.warmup.bars == {"exec": 5, "high": 6}
+    assert play.warmup.bars == {"exec": 0, "high": 6}
     assert play.warmup.minutes == 360
 
 
-def test_unused_features_still_count_and_offsets_use_the_own_timeframe():
+def test_only_what_is_read_counts_and_offsets_use_the_own_timeframe():
     play = rule_play(["close@high", "gt", "htf[3]"], features=FEATURES)
-    assert play.warmup.bars == {"exec": 5, "high": 7}
+    assert play.warmup.bars == {"exec": 0, "high": 7}  # fast and slow are never read
+
+
+def test_an_output_with_its_own_warmup():
+    features = {"adx": {"indicator": "adx", "length": 14}}
+    assert rule_play(["adx.plus_di", "gt", 20], features=features).warmup.bars["exec"] == 15
+    assert rule_play(["adx.adx", "gt", 20], features=features).warmup.bars["exec"] == 28
 
 
 def run(play, closes):
@@ -94,7 +100,9 @@ def test_a_feature_that_reads_another_is_ready_no_sooner_than_it():
         "swings": {"structure": "swing", "left": 4, "right": 3},
         "ms": {"structure": "market_structure", "swings": "swings"},
     }
-    play = rule_play({"holds_for": {"bars": 2, "cond": ["ms.bias", "eq", "bullish"]}}, features=features)
+    play = rule_play(
+        {"holds_for": {"bars": 2, "cond": ["ms.bias", "eq", "bullish"]}}, features=features
+    )
     # swing: 4 + 3 + 1 = 8 bars; ms reads it, so ms.bias is ready at 8; holds_for 2 adds 1
     assert play.warmup.bars["exec"] == 9
     play = rule_play(["ms.broken_level[3]", "gt", 0], features=features)
