@@ -1,8 +1,5 @@
 """true_range, atr, natr, stdev: TA-Lib parity, causality, drift, hand-computed values, speed."""
 
-import statistics
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,16 +130,3 @@ def test_long_run_has_no_drift():
 def test_natr_length_one_is_refused():
     with pytest.raises(BadInputError, match="length: must be >= 2"):
         indicators.create("natr", length=1)
-
-
-def test_atr_streaming_update_is_fast():
-    frame = year_1m().iloc[:20000]
-    atr = indicators.create("atr", length=14)
-    rows = zip(*(frame[k].tolist() for k in ("ts", "open", "high", "low", "close", "volume")),
-               strict=True)  # fmt: skip
-    clock, times = time.perf_counter_ns, []
-    for bar in rows:
-        start = clock()
-        atr.update(*bar)
-        times.append(clock() - start)
-    assert statistics.median(times) <= 3_000  # ns; typically ~0.5 µs
