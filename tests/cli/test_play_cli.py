@@ -26,7 +26,9 @@ def test_validate_ok_and_invalid_with_exit_codes(tmp_path):
     lines = res.out.strip().splitlines()
     assert any(line.startswith(f"{bad}:") and "features.fast.lenght: unknown parameter 'lenght'"
                in line for line in lines)  # fmt: skip
-    assert any("unknown operator 'crosses_above' (did you mean 'cross_above'?)" in line for line in lines)
+    assert any(
+        "unknown operator 'crosses_above' (did you mean 'cross_above'?)" in line for line in lines
+    )
     assert "1 of 2 play files invalid" in res.err
 
 
@@ -45,7 +47,12 @@ def test_show_prints_normalised_play_hash_and_warmup(tmp_path):
     assert "warm-up" in res.out
     data = json.loads(run_trade("play", "show", str(f), "--json").out)
     assert data["warmup"] == {"exec": 5, "high": 0, "1m": 75}
-    assert data["play"]["features"]["fast"] == {"indicator": "ema", "length": 3, "source": "close", "tf": "exec"}
+    assert data["play"]["features"]["fast"] == {
+        "indicator": "ema",
+        "length": 3,
+        "source": "close",
+        "tf": "exec",
+    }
     missing = run_trade("play", "show", str(tmp_path / "nope.yml"))
     assert missing.code == 2
     assert "no such play file" in missing.err
@@ -64,3 +71,16 @@ def test_schema_is_valid_json_schema_that_accepts_plays_and_rejects_typos(tmp_pa
     assert list(validator.iter_errors(doc))
     doc = yaml.safe_load(play_text(entries={"long": ["fast", "crosses_above", "close"]}))
     assert list(validator.iter_errors(doc))
+
+
+def test_features_list_and_show():
+    res = run_trade("features", "list")
+    assert res.code == 0
+    assert "indicators (" in res.out
+    assert "structures (7)" in res.out
+    shown = json.loads(run_trade("features", "show", "swing").out)
+    assert shown["kind"] == "structure"
+    assert "last_low" in shown["outputs"]
+    bad = run_trade("features", "show", "macdd")
+    assert bad.code == 2
+    assert "did you mean 'macd'" in bad.err

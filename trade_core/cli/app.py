@@ -59,6 +59,7 @@ def _register() -> None:
         data_cmd,
         data_sync_cmd,
         data_synth_cmd,
+        features_cmd,
         play_cmd,
         quickstart_cmd,
     )

@@ -202,7 +202,11 @@ class FeatureSpec:
             "reference": self.reference,
             "params": {p.name: p.describe() for p in self.params},
             "outputs": {
-                o.name: {"type": o.type, **({"values": list(o.values)} if o.values else {})}
+                o.name: {
+                    "type": o.type,
+                    **({"values": list(o.values)} if o.values else {}),
+                    **({"doc": o.doc} if o.doc else {}),
+                }
                 for o in self.outputs
             },
             "warmup_default": self.warmup_bars({}),
