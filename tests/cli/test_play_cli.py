@@ -46,7 +46,7 @@ def test_show_prints_normalised_play_hash_and_warmup(tmp_path):
     assert "hash: " in res.out
     assert "warm-up" in res.out
     data = json.loads(run_trade("play", "show", str(f), "--json").out)
-    assert data["warmup"] == {"exec": 5, "high": 0, "1m": 75}
+    assert data["warmup"] == {"exec": 1, "high": 0, "1m": 15}  # only close and open are read
     assert data["play"]["features"]["fast"] == {
         "indicator": "ema",
         "length": 3,
