@@ -36,3 +36,25 @@ def test_hand_computed_window():
     assert ema[2:].tolist() == [2.0, 3.0, 4.0]
     hl2 = indicators.compute("sma", df.assign(high=3.0), length=1, source="hl2")["value"]
     assert hl2.tolist() == [2.0] * 5
+
+
+def test_match_the_textbook_formulas():
+    from tests.unit.indicators._ma_support import ema_ref, sma_ref
+
+    _, frame = next(real_frames())
+    close = frame["close"].to_numpy(float)[:6000]
+    sma = indicators.compute("sma", frame.iloc[:6000], length=30)["value"].to_numpy()
+    assert_close_to_reference(sma[29:], sma_ref(close, 30), rtol=1e-12)
+    ema = indicators.compute("ema", frame.iloc[:6000], length=30)["value"].to_numpy()
+    # far from the seed the EMA is its impulse-response sum k * sum (1-k)^j x[t-j]
+    assert_close_to_reference(ema[-100:], ema_ref(close, 30, 100), rtol=1e-12)
+
+
+def test_batch_is_used_and_equals_the_stream():
+    _, frame = next(real_frames())
+    part = frame.iloc[:5000]
+    for name in ("sma", "ema"):
+        for length in (1, 2, 30):
+            b = indicators.REGISTRY.compute(name, part, mode="batch", length=length)
+            s = indicators.REGISTRY.compute(name, part, mode="stream", length=length)
+            assert np.array_equal(b["value"], s["value"], equal_nan=True)
