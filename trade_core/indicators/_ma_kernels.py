@@ -28,29 +28,6 @@ RESEED_BARS = 8
 """TA-Lib 0.8.1's WMA rebuilds its running sums every ``8 * period`` outputs (issue #255)."""
 
 
-def source_array(arrays: dict[str, np.ndarray], source: str) -> np.ndarray:
-    """The ``source`` column for every bar, with exactly the operations of ``sources.pick``."""
-    o, h, lo, c = arrays["open"], arrays["high"], arrays["low"], arrays["close"]
-    if source == "close":
-        return c
-    if source == "hl2":
-        return (h + lo) / 2.0
-    if source == "hlc3":
-        return (h + lo + c) / 3.0
-    if source == "ohlc4":
-        return (o + h + lo + c) / 4.0
-    return {"open": o, "high": h, "low": lo}[source]
-
-
-def padded(values: np.ndarray | list[float], total: int) -> np.ndarray:
-    """``values`` right-aligned in a float array of length ``total``, NaN in front."""
-    out = np.full(total, NAN)
-    k = len(values)
-    if k:
-        out[total - k :] = values
-    return out
-
-
 # ------------------------------------------------------------------------------------ WMA
 
 

@@ -28,6 +28,7 @@ from collections import deque
 import numpy as np
 
 from trade_core.features.base import Param
+from trade_core.features.sources import padded
 
 NAN = math.nan
 TA_EPSILON = 1e-14
@@ -43,29 +44,6 @@ def period_param(
 ) -> Param:
     """An integer period parameter with TA-Lib's bounds (``minimum`` .. 100,000)."""
     return Param(name, int, default, minimum=minimum, maximum=PERIOD_MAX, doc=doc)
-
-
-def source_array(arrays: dict[str, np.ndarray], source: str) -> np.ndarray:
-    """The ``source`` column for every bar, with exactly the operations of ``sources.pick``."""
-    o, h, lo, c = arrays["open"], arrays["high"], arrays["low"], arrays["close"]
-    if source == "close":
-        return c
-    if source == "hl2":
-        return (h + lo) / 2.0
-    if source == "hlc3":
-        return (h + lo + c) / 3.0
-    if source == "ohlc4":
-        return (o + h + lo + c) / 4.0
-    return {"open": o, "high": h, "low": lo}[source]
-
-
-def padded(values: np.ndarray | list[float], total: int) -> np.ndarray:
-    """``values`` right-aligned in an array of length ``total``, NaN in front."""
-    out = np.full(total, NAN)
-    k = len(values)
-    if k:
-        out[total - k :] = values
-    return out
 
 
 # ---------------------------------------------------------------- batch kernels

@@ -37,20 +37,6 @@ def length_param(
     return Param(name, int, default, minimum=minimum, maximum=LENGTH_MAX, doc=doc)
 
 
-def source_array(arrays: dict[str, np.ndarray], source: str) -> np.ndarray:
-    """The ``source`` column for every bar, with exactly the operations of ``sources.pick``."""
-    o, h, lo, c = arrays["open"], arrays["high"], arrays["low"], arrays["close"]
-    if source == "close":
-        return c
-    if source == "hl2":
-        return (h + lo) / 2.0
-    if source == "hlc3":
-        return (h + lo + c) / 3.0
-    if source == "ohlc4":
-        return (o + h + lo + c) / 4.0
-    return {"open": o, "high": h, "low": lo}[source]
-
-
 def nan_array(n: int) -> np.ndarray:
     return np.full(n, NAN)
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from trade_core.features.base import Feature
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import padded, pick, source_array, source_param
 from trade_core.indicators import REGISTRY
 from trade_core.indicators._momentum_kernels import (
     TA_EPSILON,
-    padded,
     period_param,
-    source_array,
 )
 
 

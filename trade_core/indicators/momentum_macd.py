@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from trade_core.features.base import Feature, Output, Param
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import padded, pick, source_array, source_param
 from trade_core.indicators import REGISTRY
 from trade_core.indicators._momentum_kernels import (
     NAN,
@@ -20,10 +20,8 @@ from trade_core.indicators._momentum_kernels import (
     RunningSMA,
     SeededEMA,
     ema_values,
-    padded,
     period_param,
     sma_array,
-    source_array,
 )
 
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from trade_core.features.base import Feature, Output
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import padded, pick, source_array, source_param
 from trade_core.indicators import REGISTRY
 from trade_core.indicators._momentum_kernels import (
     NAN,
@@ -21,13 +21,11 @@ from trade_core.indicators._momentum_kernels import (
     RunningSMA,
     flat_mask,
     is_flat,
-    padded,
     period_param,
     rolling_max,
     rolling_min,
     running_sums,
     sma_array,
-    source_array,
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from trade_core.features.base import Feature, Output
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import padded, pick, source_array, source_param
 from trade_core.indicators import REGISTRY
 from trade_core.indicators._momentum_kernels import (
     RollingMax,
@@ -18,12 +18,10 @@ from trade_core.indicators._momentum_kernels import (
     RunningSMA,
     fast_k,
     fast_k_one,
-    padded,
     period_param,
     rolling_max,
     rolling_min,
     running_sums,
-    source_array,
     wilder_averages,
 )
 

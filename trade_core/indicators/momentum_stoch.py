@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from trade_core.features.base import Feature, Output
+from trade_core.features.sources import padded
 from trade_core.indicators import REGISTRY
 from trade_core.indicators._momentum_kernels import (
     RollingMax,
@@ -20,7 +21,6 @@ from trade_core.indicators._momentum_kernels import (
     fast_k_one,
     flat_mask,
     is_flat,
-    padded,
     period_param,
     rolling_max,
     rolling_min,

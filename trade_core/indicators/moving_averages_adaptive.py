@@ -7,9 +7,8 @@ from itertools import islice
 import numpy as np
 
 from trade_core.features.base import Feature
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import padded, pick, source_array, source_param
 from trade_core.indicators import REGISTRY
-from trade_core.indicators._ma_kernels import padded, source_array
 from trade_core.indicators.moving_averages import length_param
 
 SLOW = 2.0 / (30.0 + 1.0)

@@ -14,14 +14,12 @@ import numpy as np
 
 from trade_core.errors import BadInputError
 from trade_core.features.base import Feature, Param
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import padded, pick, source_array, source_param
 from trade_core.indicators import REGISTRY
 from trade_core.indicators._ma_kernels import (
     NAN,
     RunningWMA,
     WindowSum,
-    padded,
-    source_array,
     window_sums,
     wma_values,
 )

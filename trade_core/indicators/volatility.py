@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from trade_core.features.base import Feature, Param
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import pick, source_array, source_param
 from trade_core.indicators import REGISTRY
 from trade_core.indicators._range_kernels import (
     NAN,
@@ -24,7 +24,6 @@ from trade_core.indicators._range_kernels import (
     atr_array,
     length_param,
     rolling_variance_lists,
-    source_array,
     true_range,
     true_range_array,
 )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from trade_core.features.base import Feature, Output, Param
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import pick, source_array, source_param
 from trade_core.indicators import REGISTRY
 from trade_core.indicators._range_kernels import (
     NAN,
@@ -30,7 +30,6 @@ from trade_core.indicators._range_kernels import (
     rolling_min,
     rolling_variance_lists,
     running_window_totals,
-    source_array,
 )
 
 Arrays = dict[str, np.ndarray]

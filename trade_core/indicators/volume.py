@@ -12,7 +12,7 @@ from math import fsum
 import numpy as np
 
 from trade_core.features.base import Feature, Param
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import pick, source_array, source_param
 from trade_core.indicators import REGISTRY
 
 PERIOD_MAX = 100_000
@@ -22,18 +22,6 @@ SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's constant to split a double into two
 
 def _period(name: str, default: int, minimum: int, doc: str) -> Param:
     return Param(name, int, default, minimum=minimum, maximum=PERIOD_MAX, doc=doc)
-
-
-def source_array(arrays: dict[str, np.ndarray], source: str) -> np.ndarray:
-    """The ``source`` series as numpy, with the same operation order as :func:`pick`."""
-    o, h, lo, c = (arrays[k] for k in ("open", "high", "low", "close"))
-    if source in ("close", "open", "high", "low"):
-        return arrays[source]
-    if source == "hl2":
-        return (h + lo) / 2.0
-    if source == "hlc3":
-        return (h + lo + c) / 3.0
-    return (o + h + lo + c) / 4.0
 
 
 def ad_terms(arrays: dict[str, np.ndarray]) -> np.ndarray:

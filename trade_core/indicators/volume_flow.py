@@ -12,7 +12,7 @@ from math import fsum
 import numpy as np
 
 from trade_core.features.base import Feature, Param
-from trade_core.features.sources import pick, source_param
+from trade_core.features.sources import pick, source_array, source_param
 from trade_core.indicators import REGISTRY
 from trade_core.indicators._block_windows import RollingSum, window_sum
 from trade_core.indicators.volume import (
@@ -20,7 +20,6 @@ from trade_core.indicators.volume import (
     SPLIT,
     ad_terms,
     fma_split,
-    source_array,
     split,
 )
 from trade_core.timestamps import DAY_MS
