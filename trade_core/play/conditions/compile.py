@@ -204,36 +204,23 @@ def _in(node: Compare) -> Compiled:
 
 # ---------------------------------------------------------------------- logic
 def _block(node: Block) -> Compiled:
+    """``all`` stops at the first FALSE, ``any`` at the first TRUE (left to right)."""
     children = tuple(compile_node(c) for c in node.children)
-    if node.kind == "all":
+    decisive, rest = (FALSE, TRUE) if node.kind == "all" else (TRUE, FALSE)
 
-        def all_of(rings: Rings, s: int) -> int:
-            seen = 0
-            for child in children:
-                r = child(rings, s)
-                if r == FALSE:
-                    return FALSE
-                if r == NOT_READY:
-                    seen |= 1
-                elif r == MISSING:
-                    seen |= 2
-            return NOT_READY if seen & 1 else (MISSING if seen & 2 else TRUE)
-
-        return all_of
-
-    def any_of(rings: Rings, s: int) -> int:
+    def block(rings: Rings, s: int) -> int:
         seen = 0
         for child in children:
             r = child(rings, s)
-            if r == TRUE:
-                return TRUE
+            if r == decisive:
+                return decisive
             if r == NOT_READY:
                 seen |= 1
             elif r == MISSING:
                 seen |= 2
-        return NOT_READY if seen & 1 else (MISSING if seen & 2 else FALSE)
+        return NOT_READY if seen & 1 else (MISSING if seen & 2 else rest)
 
-    return any_of
+    return block
 
 
 def _not(node: Not) -> Compiled:
@@ -251,37 +238,23 @@ def _window(node: Window) -> Compiled:
     inner = compile_node(node.cond)
     bars, times, kind = node.bars, node.times, node.kind
 
-    if kind == "holds_for":
+    if kind in ("holds_for", "occurred_within"):
+        # holds_for is ``all`` over the shifted bars, occurred_within is ``any``.
+        decisive, rest = (FALSE, TRUE) if kind == "holds_for" else (TRUE, FALSE)
 
-        def holds_for(rings: Rings, s: int) -> int:
+        def over_bars(rings: Rings, s: int) -> int:
             seen = 0
             for k in range(s, s + bars):
                 r = inner(rings, k)
-                if r == FALSE:
-                    return FALSE
+                if r == decisive:
+                    return decisive
                 if r == NOT_READY:
                     seen |= 1
                 elif r == MISSING:
                     seen |= 2
-            return NOT_READY if seen & 1 else (MISSING if seen & 2 else TRUE)
+            return NOT_READY if seen & 1 else (MISSING if seen & 2 else rest)
 
-        return holds_for
-
-    if kind == "occurred_within":
-
-        def occurred_within(rings: Rings, s: int) -> int:
-            seen = 0
-            for k in range(s, s + bars):
-                r = inner(rings, k)
-                if r == TRUE:
-                    return TRUE
-                if r == NOT_READY:
-                    seen |= 1
-                elif r == MISSING:
-                    seen |= 2
-            return NOT_READY if seen & 1 else (MISSING if seen & 2 else FALSE)
-
-        return occurred_within
+        return over_bars
 
     def count_at_least(rings: Rings, s: int) -> int:
         hits = unknown = 0
