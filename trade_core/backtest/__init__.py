@@ -1,0 +1,1 @@
+"""Backtest runner, result, metrics, audit and reports."""

@@ -1,0 +1,1 @@
+"""The one PlayEngine and what it stands on: the multi-timeframe clock, feeds, sizing."""

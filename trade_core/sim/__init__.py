@@ -1,0 +1,1 @@
+"""The simulated Bybit linear-perpetual exchange (one-way mode, isolated margin)."""
