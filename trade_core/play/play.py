@@ -67,6 +67,9 @@ class Play:
         built: dict[str, Feature] = {}
         pending = dict(self.features)
         while pending:
+            ready = [fid for fid, d in pending.items() if all(r in built for r in d.refs)]
+            if not ready:  # the loader refuses such plays; never loop forever on one
+                raise ValueError(f"features reference each other in a cycle: {sorted(pending)}")
             for fid, decl in list(pending.items()):
                 if all(r in built for r in decl.refs):
                     deps = {
