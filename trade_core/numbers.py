@@ -1,0 +1,169 @@
+"""Exact step arithmetic for prices and quantities held as float64.
+
+Bybit prices move in ``tickSize`` steps and quantities in ``qtyStep`` steps (both decimals such
+as ``0.1``, ``0.001``, ``5e-05``, ``100``). Plain float division gets these wrong: ``0.3 / 0.1``
+is ``2.9999999999999996``, so ``floor`` gives 2 steps where anyone reading the numbers expects 3.
+
+Method
+------
+1. Each float is read as **the decimal it prints as**, ``Decimal(repr(x))``: the shortest
+   decimal string that round-trips to that float. ``0.1`` is taken as 1/10, not as the binary
+   value 0.1000000000000000055511...; ``0.3`` as 3/10.
+2. Value and step become integers over a common power of ten (``0.3`` and ``0.1`` become 3 and
+   1 units of 10**-1). The whole number of steps and the remainder come from Python's exact
+   integer ``divmod``; nothing is rounded on the way.
+3. The chosen multiple is written as a decimal string (``"123e-3"``) and converted with
+   ``float()``, which rounds correctly. So the result is the float nearest to an exact decimal
+   multiple of the step, and when that multiple has at most 15 significant digits (every real
+   price or quantity does) ``repr`` of the result prints it exactly: ``0.123``, never
+   ``0.12300000000000001``.
+
+Snap band (``snap``)
+--------------------
+A value that came out of float arithmetic is often a few units in the last place off the
+multiple that was meant: ``0.1 + 0.2 == 0.30000000000000004``, ``1.1 * 3 ==
+3.3000000000000003``, ``0.7 * 3 == 2.0999999999999996``. Read literally, rounding those *up*
+(or *down* for the last) costs a whole step. So a value within a tiny band of a multiple is
+taken as that multiple: the band is ``min(snap * max(1, |x / step|), 1e-6)`` steps, i.e. about
+``snap`` relative to ``x`` (default ``1e-12``, some 4500 float64 ulps, far beyond arithmetic
+noise and far below any real price or size difference), never more than a millionth of a step.
+The consequence, by design: ``round_down_to_step`` may return a value up to that band *above*
+``x`` (and ``round_up_to_step`` up to that band below it). Pass ``snap=0`` for strict
+semantics, where down never exceeds ``x`` and up is never below ``x``. All functions stay
+monotone (non-decreasing in ``x``) and idempotent either way.
+
+``round_to_step`` (nearest) uses no band; ties (exactly half a step, as printed) go **away from
+zero**: ``round_to_step(0.15, 0.1) == 0.2`` and ``round_to_step(2.675, 0.01) == 2.68``, where
+the built-in ``round`` gives 0.1 and 2.67 because it sees the binary values below the halves.
+
+Units are whatever the caller's are (USDT for prices, base coin for quantities); the step must
+be in the same unit. Non-finite inputs and steps ``<= 0`` raise :class:`ValueError`.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+Direction = Literal["down", "up", "nearest"]
+
+SNAP_REL: float = 1e-12
+"""Default snap band, relative to ``x`` (see the module docstring)."""
+
+_MAX_BAND_STEPS = Fraction(1, 1_000_000)
+
+
+def round_down_to_step(x: float, step: float, *, snap: float = SNAP_REL) -> float:
+    """The largest multiple of ``step`` not above ``x`` (towards minus infinity).
+
+    ``round_down_to_step(0.123456, 0.001) == 0.123``; ``round_down_to_step(0.3, 0.1) == 0.3``.
+    A value within the snap band below a multiple is that multiple (module docstring).
+    """
+    units, step_units, exp = _units(x, step, snap)
+    n, rem = divmod(units, step_units)
+    if rem and Fraction(step_units - rem, step_units) <= _band(units, step_units, snap):
+        n += 1
+    return _from_units(n * step_units, exp)
+
+
+def round_up_to_step(x: float, step: float, *, snap: float = SNAP_REL) -> float:
+    """The smallest multiple of ``step`` not below ``x`` (towards plus infinity).
+
+    ``round_up_to_step(0.1 + 0.2, 0.1) == 0.3`` (snap band); with ``snap=0`` it is ``0.4``.
+    """
+    units, step_units, exp = _units(x, step, snap)
+    n, rem = divmod(units, step_units)
+    if rem and Fraction(rem, step_units) > _band(units, step_units, snap):
+        n += 1
+    return _from_units(n * step_units, exp)
+
+
+def round_to_step(x: float, step: float) -> float:
+    """The multiple of ``step`` nearest to ``x``; exact halves go away from zero.
+
+    ``round_to_step(0.15, 0.1) == 0.2``; ``round_to_step(-0.15, 0.1) == -0.2``.
+    """
+    units, step_units, exp = _units(x, step)
+    n, rem = divmod(abs(units), step_units)
+    if 2 * rem >= step_units:
+        n += 1
+    return _from_units((n if units >= 0 else -n) * step_units, exp)
+
+
+def is_multiple_of_step(x: float, step: float, *, snap: float = SNAP_REL) -> bool:
+    """Whether ``x`` is a whole multiple of ``step`` (within the snap band; ``snap=0``: exactly).
+
+    ``is_multiple_of_step(0.3, 0.1)`` is true although ``0.3 % 0.1 == 0.09999999999999998``.
+    """
+    units, step_units, _ = _units(x, step, snap)
+    rem = units % step_units
+    if rem == 0:
+        return True
+    band = _band(units, step_units, snap)
+    return min(rem, step_units - rem) <= band * step_units
+
+
+def round_price(price: float, tick: float, direction: Direction) -> float:
+    """``price`` (USDT, > 0) on the ``tick`` grid, rounded ``"down"``, ``"up"`` or ``"nearest"``.
+
+    The caller picks the direction (e.g. a long's stop loss rounded up, towards the entry, to
+    keep the risk within budget). Raises :class:`ValueError` for a price that is not a positive
+    finite number, an unknown direction, or a price that would round to 0.
+    """
+    if not (math.isfinite(price) and price > 0):
+        raise ValueError(f"price must be a positive finite number, got {price!r}")
+    if direction == "down":
+        out = round_down_to_step(price, tick)
+    elif direction == "up":
+        out = round_up_to_step(price, tick)
+    elif direction == "nearest":
+        out = round_to_step(price, tick)
+    else:
+        raise ValueError(f"direction must be 'down', 'up' or 'nearest', got {direction!r}")
+    if out <= 0:
+        raise ValueError(f"price {price!r} rounds {direction} to 0 on tick {tick!r}")
+    return out
+
+
+def _decimal(x: float, name: str) -> Decimal:
+    """``x`` as the decimal it prints as; non-finite values are an error."""
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    return Decimal(repr(float(x)))
+
+
+def _int_and_exp(d: Decimal) -> tuple[int, int]:
+    """``d`` as ``(m, e)`` with ``d == m * 10**e`` exactly."""
+    sign, digits, exp = d.as_tuple()
+    assert isinstance(exp, int)  # finite, checked by _decimal
+    mantissa = int("".join(map(str, digits)))
+    return (-mantissa if sign else mantissa), exp
+
+
+def _units(x: float, step: float, snap: float = 0.0) -> tuple[int, int, int]:
+    """``(X, S, e)`` with ``x == X * 10**e``, ``step == S * 10**e`` exactly (as printed), S > 0."""
+    if not (math.isfinite(step) and step > 0):
+        raise ValueError(f"step must be a positive finite number, got {step!r}")
+    if not (math.isfinite(snap) and snap >= 0):
+        raise ValueError(f"snap must be a finite number >= 0, got {snap!r}")
+    mx, ex = _int_and_exp(_decimal(x, "x"))
+    ms, es = _int_and_exp(_decimal(step, "step"))
+    exp = min(ex, es)
+    return mx * 10 ** (ex - exp), ms * 10 ** (es - exp), exp
+
+
+def _band(units: int, step_units: int, snap: float) -> Fraction:
+    """The snap band in steps: ``min(snap * max(1, |x / step|), 1e-6)``."""
+    if snap == 0:
+        return Fraction(0)
+    steps = max(Fraction(1), Fraction(abs(units), step_units))
+    return min(Fraction(snap) * steps, _MAX_BAND_STEPS)
+
+
+def _from_units(units: int, exp: int) -> float:
+    """The float nearest to ``units * 10**exp`` (never ``-0.0``)."""
+    if units == 0:
+        return 0.0
+    return float(Decimal(f"{units}e{exp}"))
