@@ -1,0 +1,288 @@
+"""The multi-timeframe clock: 1m closes in, one :class:`Step` per market instant out.
+
+1m bars are the clock (DESIGN.md, "Multi-timeframe without look-ahead"). The clock turns a
+stream of *closed* 1m bars — and, in live mode, the exchange's own confirmed klines for the
+timeframe roles — into :class:`~trade_core.engine.bars.Step` values: one per instant ``t``
+(epoch ms, a 1m close) carrying the 1m bar that closed at ``t`` and every role bar whose close
+time is exactly ``t``. A role bar is never emitted before its close and never contains a 1m
+bar from after it, so a feature reading "the last bar of role R" at ``t`` sees exactly the last
+R bar with close time <= ``t``.
+
+**Event order.** Steps come in strictly increasing ``time``. Inside a step, role bars are in
+ascending timeframe order (exec, then med, then high): the engine applies the 1m bar, pushes
+every role that closed, then makes the exec decision — all closes of an instant arrive together.
+
+**Aggregation.** Roles are aggregated from 1m bars incrementally: first open, max high, min
+low, last close, summed volume/turnover, equal bit for bit to
+:func:`trade_core.data.resample.resample`. numpy sums with pairwise summation, which differs
+from a running ``+=`` in the last bits, so each role keeps its bucket's volumes and turnovers
+in a list (O(1) append per bar) and sums them with the very same numpy reduction when the
+bucket closes (amortised O(1) per 1m bar).
+
+**Gaps.** A bucket whose 1m bars did not all arrive is emitted with ``complete=False``. If a
+gap swallows a bucket's last 1m bar, nothing proves at its close that the bucket is over; the
+first later input (a 1m bar, or in live mode a role kline, of a later instant) does, and the
+bucket is then emitted in a step of its own at its true close time, with ``bar=None``, before
+that later input's step. A bucket with no 1m bars at all produces no event (as in
+``resample``). The trailing bucket at the end of a stream is never emitted before its close.
+
+**Live mode.** Roles named in ``delivered`` take their bars from :meth:`on_role_bar` (the
+exchange's ``confirm=true`` klines). The clock holds instant ``t`` until the 1m bar and every
+delivered role closing at ``t`` have arrived, in any order, then emits the same Step the
+historical path would. ``complete`` always means "every 1m bar of this bar reached the clock",
+in both modes. A delivered kline that never comes is replaced by the clock's own aggregate
+when a later input proves the instant over; one that comes after that is dropped and counted
+in ``late_role_bars``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from trade_core.data.timeframes import tf_ms
+from trade_core.engine.bars import MINUTE_MS, Bar, BarClosed, Step
+from trade_core.errors import BadInputError
+from trade_core.timestamps import fmt_ts
+
+_IDX0 = np.zeros(1, dtype=np.intp)
+_reduceat = np.add.reduceat
+
+
+def role_order(roles: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Validate ``roles`` (role -> timeframe) and return ``(role, tf)`` in event order.
+
+    ``exec`` is required; every other role's timeframe must be a longer whole multiple of the
+    exec timeframe, and no two roles may share a timeframe. Event order is ascending timeframe.
+    """
+    if not isinstance(roles, Mapping) or "exec" not in roles:
+        raise BadInputError(f"timeframe roles must be a mapping with an 'exec' role, got {roles!r}")
+    lengths: dict[str, int] = {}
+    for role, tf in roles.items():
+        if not isinstance(role, str) or not role:
+            raise BadInputError(f"a timeframe role name must be a non-empty string, got {role!r}")
+        try:
+            lengths[role] = tf_ms(tf)
+        except (BadInputError, TypeError):
+            raise BadInputError(f"role {role}: unknown timeframe {tf!r}") from None
+    exec_ms = lengths["exec"]
+    for role, ms in lengths.items():
+        if role != "exec" and (ms <= exec_ms or ms % exec_ms):
+            raise BadInputError(
+                f"role {role} ({roles[role]}) must be a longer whole multiple of exec "
+                f"({roles['exec']})"
+            )
+    if len(set(lengths.values())) != len(lengths):
+        raise BadInputError(f"two timeframe roles share a timeframe: {dict(roles)}")
+    return tuple((r, roles[r]) for r in sorted(lengths, key=lengths.__getitem__))
+
+
+class _Bucket:
+    """The forming bar of one role: OHLC so far plus the bucket's volumes and turnovers."""
+
+    __slots__ = (
+        "bucket",
+        "c",
+        "count",
+        "h",
+        "l",
+        "need",
+        "o",
+        "role",
+        "step",
+        "tf",
+        "turns",
+        "vols",
+    )
+
+    def __init__(self, role: str, tf: str) -> None:
+        self.role, self.tf = role, tf
+        self.step = tf_ms(tf)
+        self.need = self.step // MINUTE_MS
+        self.bucket = -1  # open time (ms) of the forming bar; meaningful only while count > 0
+        self.count = 0
+        self.o = self.h = self.l = self.c = 0.0
+        self.vols: list[float] = []
+        self.turns: list[float] = []
+
+    def bar(self) -> Bar:
+        """The bar built so far (sums by numpy's own reduction: bit-equal to resample)."""
+        vol = _reduceat(np.array(self.vols, dtype=np.float64), _IDX0)[0]
+        turn = _reduceat(np.array(self.turns, dtype=np.float64), _IDX0)[0]
+        return Bar(self.bucket, self.o, self.h, self.l, self.c, float(vol), float(turn))
+
+
+class MultiTimeframeClock:
+    """Assemble closed 1m bars (and live role klines) into :class:`Step` values.
+
+    ``roles`` maps role -> timeframe, e.g. ``{"exec": "15m", "med": "1h", "high": "4h"}``.
+    ``delivered`` names the roles whose closed bars come from :meth:`on_role_bar` (live mode);
+    every other role is aggregated from the 1m bars. A 1m role is the 1m bar itself.
+    Each method returns the steps that became final, in order (possibly none).
+    """
+
+    def __init__(self, roles: Mapping[str, str], delivered: Iterable[str] = ()) -> None:
+        order = role_order(roles)
+        self.roles: dict[str, str] = dict(order)
+        self.order: tuple[str, ...] = tuple(r for r, _ in order)
+        self._minute_roles = tuple(r for r, tf in order if tf == "1m")
+        self._buckets = [_Bucket(r, tf) for r, tf in order if tf != "1m"]
+        self._by_role = {b.role: b for b in self._buckets}
+        wanted = set(delivered)
+        for role in wanted:
+            if role not in self._by_role:
+                raise BadInputError(
+                    f"delivered role {role!r} is not a role of this clock with a timeframe above "
+                    f"1m (roles: {self.roles})"
+                )
+        self._delivered = tuple((b.role, b.step) for b in self._buckets if b.role in wanted)
+        self._done: int | None = None  # last instant emitted (ms)
+        self._cur: int | None = None  # instant being assembled in live mode (ms)
+        self._cur_bar: Bar | None = None
+        self._cur_roles: dict[str, Bar] = {}
+        self._last_delivered: dict[str, int] = {}
+        self.late_role_bars = 0
+
+    def on_1m(self, bar: Bar) -> list[Step]:
+        """Feed the next closed 1m bar (``bar.ts`` = open time, ms); return the final steps."""
+        ts = bar[0]
+        t = ts + MINUTE_MS
+        done, cur = self._done, self._cur
+        if (
+            ts % MINUTE_MS
+            or (done is not None and t <= done)
+            or (cur is not None and (t < cur or (t == cur and self._cur_bar is not None)))
+        ):
+            self._reject_1m(ts)
+        # Consecutive bars with nothing pending (the usual case) cannot skip a close.
+        gap = cur is not None or (done is not None and done != ts)
+        out = self._flush_before(t) if gap else []
+        closing = self._absorb(bar, ts, t)
+        if not self._delivered:  # historical: every instant is complete at its 1m bar
+            events = [BarClosed(r, "1m", bar, True) for r in self._minute_roles]
+            for b in closing:
+                events.append(BarClosed(b.role, b.tf, b.bar(), b.count == b.need))
+                b.count = 0
+            self._done = t
+            out.append(Step(t, bar, tuple(events)))
+            return out
+        if self._cur is None:
+            self._cur, self._cur_roles = t, {}
+        self._cur_bar = bar
+        if self._ready(t):
+            out.append(self._emit(t))
+        return out
+
+    def _reject_1m(self, ts: int) -> None:
+        """Raise the error for a 1m bar that is misaligned, out of order or a duplicate."""
+        if ts % MINUTE_MS:
+            raise BadInputError(f"1m bar ts {ts} is not on a minute boundary")
+        at = max(x for x in (self._done, self._cur) if x is not None)
+        raise BadInputError(
+            f"1m bar {fmt_ts(ts)} arrived out of order or twice: the clock is already at "
+            f"{fmt_ts(at)} (1m bars must come one at a time, in strictly increasing ts)"
+        )
+
+    def _absorb(self, bar: Bar, ts: int, t: int) -> list[_Bucket]:
+        """Add the 1m bar to every role's forming bar; return the buckets that close at ``t``."""
+        o, h, lo, c, v, tv = bar[1], bar[2], bar[3], bar[4], bar[5], bar[6]
+        closing = []
+        for b in self._buckets:
+            if b.count:
+                if h > b.h:
+                    b.h = h
+                if lo < b.l:
+                    b.l = lo
+                b.c = c
+                b.vols.append(v)
+                b.turns.append(tv)
+                b.count += 1
+            else:
+                b.bucket = ts - ts % b.step
+                b.o, b.h, b.l, b.c = o, h, lo, c
+                b.vols = [v]
+                b.turns = [tv]
+                b.count = 1
+            if t - b.bucket == b.step:
+                closing.append(b)
+        return closing
+
+    def on_role_bar(self, role: str, bar: Bar) -> list[Step]:
+        """Live mode: the exchange confirmed the bar ``bar`` of ``role``; return final steps.
+
+        The bar closes at ``bar.ts + tf_ms`` (ms). It is held until the instant is complete.
+        """
+        b = self._by_role.get(role)
+        if b is None or all(role != r for r, _ in self._delivered):
+            raise BadInputError(
+                f"role {role!r} is not delivered by the feed: construct the clock with "
+                f"delivered=[...] naming it (delivered: {[r for r, _ in self._delivered]})"
+            )
+        ts = bar[0]
+        if ts % b.step:
+            raise BadInputError(f"{role} bar ts {fmt_ts(ts)} is not on a {b.tf} boundary")
+        last = self._last_delivered.get(role)
+        if last is not None and ts <= last:
+            raise BadInputError(
+                f"{role} bar {fmt_ts(ts)} arrived out of order or twice (last was {fmt_ts(last)})"
+            )
+        self._last_delivered[role] = ts
+        t = ts + b.step
+        cur = self._cur
+        if (cur is not None and t < cur) or (
+            cur is None and self._done is not None and t <= self._done
+        ):
+            self.late_role_bars += 1  # its instant is already out: the 1m aggregate was used
+            return []
+        out = self._flush_before(t)
+        if self._cur is None:
+            self._cur, self._cur_bar, self._cur_roles = t, None, {}
+        self._cur_roles[role] = bar
+        if self._ready(t):
+            out.append(self._emit(t))
+        return out
+
+    def flush(self) -> list[Step]:
+        """End of stream (or shutdown): emit the instant still waiting for inputs, if any.
+
+        Buckets whose close is after the last instant seen are never emitted.
+        """
+        return [] if self._cur is None else self._flush_before(self._cur + 1)
+
+    def _ready(self, t: int) -> bool:
+        """Instant ``t`` (the pending one) has its 1m bar and every delivered role closing at t."""
+        if self._cur_bar is None:
+            return False
+        if not self._delivered:
+            return True
+        got = self._cur_roles
+        return all(role in got for role, step in self._delivered if t % step == 0)
+
+    def _flush_before(self, t: int) -> list[Step]:
+        """Emit, in time order, every pending instant earlier than ``t`` (ms)."""
+        instants = {b.bucket + b.step for b in self._buckets if b.count and b.bucket + b.step < t}
+        if self._cur is not None and self._cur < t:
+            instants.add(self._cur)
+        return [self._emit(i) for i in sorted(instants)]
+
+    def _emit(self, t: int) -> Step:
+        """Build the step of instant ``t`` (ms) and reset every bucket that closed at ``t``."""
+        pending = self._cur == t
+        bar = self._cur_bar if pending else None
+        got = self._cur_roles if pending else {}
+        events = [BarClosed(r, "1m", bar, True) for r in self._minute_roles] if bar else []
+        for b in self._buckets:
+            mine = b.count and b.bucket + b.step == t
+            given = got.get(b.role)
+            if given is not None:
+                n = b.count if mine and b.bucket == given[0] else 0
+                events.append(BarClosed(b.role, b.tf, given, n == b.need))
+            elif mine:
+                events.append(BarClosed(b.role, b.tf, b.bar(), b.count == b.need))
+            if mine:
+                b.count = 0
+        if pending:
+            self._cur, self._cur_bar, self._cur_roles = None, None, {}
+        self._done = t
+        return Step(t, bar, tuple(events))
