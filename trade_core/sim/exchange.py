@@ -1,0 +1,174 @@
+"""The simulated exchange's state and its primitive actions, each emitting its events.
+
+:class:`SimExchange` holds the account (ledger + position), the order book and the event
+queue, and knows how to fill an order, close the position by its TP/SL, liquidate it and
+cancel orders. *When* these happen inside a bar is decided by :mod:`trade_core.sim.bar_walk`;
+the engine-facing port is :class:`trade_core.sim.venue.SimVenue`.
+
+Rules applied here (see BYBIT_RULES):
+
+* **Reduce-only orders are trimmed as the position shrinks** (BYBIT_RULES), modelled at fill
+  time: a fill is capped at the opposite position's size, then the remainder is cancelled
+  (``"reduce-only: trimmed to the position"``; the fill's ``leaves_qty`` shows what was cut),
+  a FOK that cannot fill entirely is cancelled whole, and with no opposite position the
+  order is cancelled (``"reduce-only: no position to reduce"``). After every position
+  change, open reduce-only orders with nothing left to reduce are cancelled at once
+  (``"reduce-only: position closed"``). Untriggered conditional reduce-only orders are left
+  alone until they trigger.
+* **Balance at fill time.** A fill whose opening part needs more than the available balance
+  (``IM + fee``) is not made; the order's remainder is cancelled
+  (``"insufficient available balance (110007)"``).
+* **TP/SL of an order** are attached to the position when the order opens or adds to it
+  (levels given replace the position's; a level not given is kept unless the pair would be
+  inconsistent, then dropped). Closing the position clears both (Bybit cancels them).
+* **Venue closes** (SL, TP, liquidation) fill as reduce-only taker orders with link ids
+  derived from the position's opening order: ``<entry>-sl``, ``<entry>-tp``, ``<entry>-liq``
+  (base trimmed to 36 chars; ``-sl2`` ... if reused). No ``OrderAccepted`` precedes them.
+* **Liquidation** emits, in this order: ``OrderCancelled(reason="liquidation")`` for every
+  open order (arrival order), ``PositionLiquidated`` (``mark_price`` = the proxy price that
+  reached the liquidation price), then ``OrderFilled`` of ``<entry>-liq`` at the bankruptcy
+  price with fee 0, so a trade record closes with exit price = bankruptcy price and exit
+  reason ``liquidation``.
+"""
+
+from __future__ import annotations
+
+from trade_core.data.instrument_spec import Instrument
+from trade_core.engine.orders import (
+    OrderCancelled,
+    OrderFilled,
+    PositionLiquidated,
+    Side,
+    VenueEvent,
+)
+from trade_core.numbers import round_to_step
+from trade_core.sim.account import IsolatedAccount
+from trade_core.sim.checks import protective_sides_ok
+from trade_core.sim.models import FeeModel, Liquidity, SlippageModel
+from trade_core.sim.order_book import OrderBook, SimOrder, derived_link_id
+
+
+def bybit_side(sign: int) -> Side:
+    """``"Buy"`` for +1, ``"Sell"`` for -1 (the port's spelling)."""
+    return "Buy" if sign > 0 else "Sell"
+
+
+class SimExchange:
+    """State + primitive actions of the simulated exchange (module docstring)."""
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        account: IsolatedAccount,
+        fee_model: FeeModel,
+        slippage_model: SlippageModel,
+        *,
+        touch_fills: bool,
+    ) -> None:
+        self.instrument = instrument
+        self.account = account
+        self.fee_model = fee_model
+        self.slippage_model = slippage_model
+        self.touch_fills = touch_fills
+        self.book = OrderBook()
+        self.events: list[VenueEvent] = []
+
+    @property
+    def symbol(self) -> str:
+        return self.instrument.symbol
+
+    def emit(self, event: VenueEvent) -> None:
+        self.events.append(event)
+
+    # ------------------------------------------------------------------ orders
+    def cancel(self, order: SimOrder, ts: int, reason: str) -> None:
+        """Take ``order`` out of the book and report it cancelled."""
+        self.book.remove(order.link_id)
+        self.emit(OrderCancelled(order.link_id, ts, reason))
+
+    def fill(self, order: SimOrder, price: float, liquidity: Liquidity, ts: int) -> None:
+        """Fill what is left of ``order`` at ``price`` USDT (module rules: reduce-only cap,
+        balance check, TP/SL attach), emit ``OrderFilled`` and tidy the book."""
+        qty, trimmed = self._fillable_qty(order)
+        if qty <= 0.0:
+            self.cancel(order, ts, "reduce-only: no position to reduce")
+            return
+        if trimmed and order.intent.tif == "FOK":
+            self.cancel(order, ts, "FOK: reduce-only order larger than the position")
+            return
+        fee = self.fee_model.fee(qty, price, liquidity)
+        if not self.account.can_afford(order.sign, qty, price, fee):
+            self.cancel(order, ts, "insufficient available balance (110007)")
+            return
+        effect = self.account.fill(order.sign, qty, price, fee, order.link_id)
+        order.leaves = round_to_step(order.leaves - qty, self.instrument.qty_step)
+        if effect.opened_qty > 0.0:
+            self._attach_protection(order)
+        intent = order.intent
+        self.emit(
+            OrderFilled(
+                order.link_id, ts, intent.side, qty, price, fee, liquidity,
+                intent.reduce_only, order.leaves,
+            )
+        )  # fmt: skip
+        if order.leaves <= 0.0:
+            self.book.remove(order.link_id)
+        elif trimmed or order.immediate:
+            reason = "reduce-only: trimmed to the position" if trimmed else "not filled"
+            self.cancel(order, ts, reason)
+        self.trim_reduce_only(ts)
+
+    def _fillable_qty(self, order: SimOrder) -> tuple[float, bool]:
+        """``(qty, trimmed)``: the order's leaves, capped by the position if reduce-only."""
+        if not order.intent.reduce_only:
+            return order.leaves, False
+        pos = self.account.pos
+        if pos.sign != -order.sign:
+            return 0.0, False
+        if order.leaves > pos.qty:
+            return pos.qty, True
+        return order.leaves, False
+
+    def _attach_protection(self, order: SimOrder) -> None:
+        intent, pos = order.intent, self.account.pos
+        if intent.stop_loss is None and intent.take_profit is None:
+            return
+        sl = intent.stop_loss if intent.stop_loss is not None else pos.stop_loss
+        tp = intent.take_profit if intent.take_profit is not None else pos.take_profit
+        if not protective_sides_ok(pos.sign, sl, tp, None):
+            sl, tp = intent.stop_loss, intent.take_profit
+        pos.stop_loss, pos.take_profit = sl, tp
+
+    def trim_reduce_only(self, ts: int) -> None:
+        """Cancel open (non-conditional or triggered) reduce-only orders with nothing left
+        to reduce (no position, or one on their own side)."""
+        pos = self.account.pos
+        for order in self.book.open_orders():
+            if not order.intent.reduce_only or order.awaiting_trigger:
+                continue
+            if pos.sign != -order.sign:
+                self.cancel(order, ts, "reduce-only: position closed")
+
+    # ------------------------------------------------------------------ position
+    def close_position(self, suffix: str, price: float, ts: int) -> None:
+        """Close the whole position by a venue reduce-only taker fill (``suffix`` sl / tp)."""
+        pos = self.account.pos
+        sign, qty = -pos.sign, pos.qty
+        link = derived_link_id(pos.entry_link_id or self.symbol, suffix, self.book)
+        fee = self.fee_model.fee(qty, price, "taker")
+        self.account.fill(sign, qty, price, fee, link)
+        self.emit(OrderFilled(link, ts, bybit_side(sign), qty, price, fee, "taker", True, 0.0))
+        self.trim_reduce_only(ts)
+
+    def liquidate(self, mark: float, ts: int) -> None:
+        """Liquidate at the bankruptcy price after cancelling every open order."""
+        for order in self.book.open_orders():
+            self.cancel(order, ts, "liquidation")
+        pos = self.account.pos
+        link = derived_link_id(pos.entry_link_id or self.symbol, "liq", self.book)
+        side = bybit_side(-pos.sign)
+        out = self.account.liquidate()
+        self.emit(
+            PositionLiquidated(self.symbol, ts, side, out.qty, mark, out.price, out.margin_lost)
+        )
+        self.emit(OrderFilled(link, ts, side, out.qty, out.price, 0.0, "taker", True, 0.0))
