@@ -61,11 +61,9 @@ class MarketFeed(Protocol):
     @property
     def roles(self) -> Mapping[str, str]:
         """Role -> timeframe this feed assembles, e.g. ``{"exec": "15m", "high": "4h"}``."""
-        ...
 
     def __iter__(self) -> Iterator[Step]:
         """The steps, in strictly increasing ``time`` (ms)."""
-        ...
 
 
 class Kline(NamedTuple):
