@@ -203,12 +203,12 @@ def _in(node: Compare) -> Compiled:
 
 
 # ---------------------------------------------------------------------- logic
-def _block(node: Block) -> Compiled:
-    """``all`` stops at the first FALSE, ``any`` at the first TRUE (left to right)."""
-    children = tuple(compile_node(c) for c in node.children)
-    decisive, rest = (FALSE, TRUE) if node.kind == "all" else (TRUE, FALSE)
+def _quantifier(children: tuple[Compiled, ...], decisive: int, rest: int) -> Compiled:
+    """Evaluate ``children`` left to right and stop at the first ``decisive`` result; else
+    NOT_READY / MISSING if any child was, else ``rest``. ``all`` is (FALSE, TRUE), ``any`` is
+    (TRUE, FALSE); ``holds_for``/``occurred_within`` are the same over shifted bars."""
 
-    def block(rings: Rings, s: int) -> int:
+    def quantified(rings: Rings, s: int) -> int:
         seen = 0
         for child in children:
             r = child(rings, s)
@@ -220,7 +220,13 @@ def _block(node: Block) -> Compiled:
                 seen |= 2
         return NOT_READY if seen & 1 else (MISSING if seen & 2 else rest)
 
-    return block
+    return quantified
+
+
+def _block(node: Block) -> Compiled:
+    """``all`` stops at the first FALSE, ``any`` at the first TRUE (left to right)."""
+    children = tuple(compile_node(c) for c in node.children)
+    return _quantifier(children, *((FALSE, TRUE) if node.kind == "all" else (TRUE, FALSE)))
 
 
 def _not(node: Not) -> Compiled:
@@ -240,21 +246,9 @@ def _window(node: Window) -> Compiled:
 
     if kind in ("holds_for", "occurred_within"):
         # holds_for is ``all`` over the shifted bars, occurred_within is ``any``.
-        decisive, rest = (FALSE, TRUE) if kind == "holds_for" else (TRUE, FALSE)
-
-        def over_bars(rings: Rings, s: int) -> int:
-            seen = 0
-            for k in range(s, s + bars):
-                r = inner(rings, k)
-                if r == decisive:
-                    return decisive
-                if r == NOT_READY:
-                    seen |= 1
-                elif r == MISSING:
-                    seen |= 2
-            return NOT_READY if seen & 1 else (MISSING if seen & 2 else rest)
-
-        return over_bars
+        shifted = tuple(_shift(inner, k) for k in range(bars))
+        kinds = (FALSE, TRUE) if kind == "holds_for" else (TRUE, FALSE)
+        return _quantifier(shifted, *kinds)
 
     def count_at_least(rings: Rings, s: int) -> int:
         hits = unknown = 0
@@ -273,6 +267,13 @@ def _window(node: Window) -> Compiled:
         return NOT_READY if seen & 1 else MISSING
 
     return count_at_least
+
+
+def _shift(inner: Compiled, k: int) -> Compiled:
+    def shifted(rings: Rings, s: int) -> int:
+        return inner(rings, s + k)
+
+    return shifted
 
 
 def _bars_since(node: BarsSince) -> Compiled:
