@@ -19,6 +19,7 @@ Side = Literal["Buy", "Sell"]
 OrderType = Literal["Market", "Limit"]
 TimeInForce = Literal["GTC", "IOC", "FOK", "PostOnly"]
 TriggerBy = Literal["LastPrice", "MarkPrice", "IndexPrice"]
+ExitType = Literal["Order", "StopLoss", "TakeProfit", "Liquidation"]
 
 LINK_ID_MAX = 36
 _LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
@@ -165,6 +166,36 @@ class PositionLiquidated:
     margin_lost: float
 
 
+@dataclass(frozen=True, slots=True)
+class PositionClosed:
+    """One closed-PnL record (Bybit ``/v5/position/closed-pnl``): a fill that closed all or
+    part of the position. A partial close is its own record.
+
+    ``entry_fee`` is the closed part's pro-rata share of the fees paid to open the position,
+    ``funding`` its share of the funding settled while it was open (USDT, positive = paid;
+    Bybit books funding apart, so ``closed_pnl`` = ``gross_pnl - entry_fee - exit_fee`` leaves
+    it out, as Bybit's ``closedPnl`` does). ``exit_type`` says what closed it: ``"Order"`` (an
+    order of the engine's), ``"StopLoss"`` / ``"TakeProfit"`` (position TP/SL) or
+    ``"Liquidation"``. Prices USDT, ``qty`` base coin, times epoch ms.
+    """
+
+    symbol: str
+    ts: int
+    position_side: Literal["long", "short"]
+    qty: float
+    avg_entry: float
+    avg_exit: float
+    entry_fee: float
+    exit_fee: float
+    funding: float
+    gross_pnl: float
+    closed_pnl: float
+    opened_ts: int
+    entry_link_id: str
+    exit_link_id: str
+    exit_type: ExitType
+
+
 VenueEvent = (
     OrderAccepted
     | OrderRejected
@@ -172,4 +203,5 @@ VenueEvent = (
     | OrderCancelled
     | FundingSettled
     | PositionLiquidated
+    | PositionClosed
 )

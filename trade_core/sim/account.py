@@ -13,6 +13,11 @@
 * **Liquidation** closes the position at its bankruptcy price, so the realised loss is exactly
   the position margin ``M``; no closing fee is charged (Bybit's bankruptcy price already
   carries the fee to close, which :mod:`trade_core.sim.margin` leaves out).
+* **Closed-PnL records.** Every fill that closes quantity yields a
+  :class:`~trade_core.engine.orders.PositionClosed`: a reversal fill's fee is split between its
+  closing and opening parts in proportion to quantity; the closed part takes its pro-rata
+  share of the position's unallotted opening fees and funding, so the records of one position
+  add up exactly to what the ledger booked for it.
 
 The liquidation price is recomputed after every change (fill, funding, liquidation).
 Amounts in USDT, quantities in base coin.
@@ -24,6 +29,7 @@ import math
 from dataclasses import dataclass
 
 from trade_core.data.instrument_spec import Instrument
+from trade_core.engine.orders import ExitType, PositionClosed
 from trade_core.engine.venue import PositionState, WalletState
 from trade_core.errors import BadInputError
 from trade_core.sim.ledger import Ledger
@@ -143,16 +149,46 @@ class IsolatedAccount:
         need = initial_margin(opened, price, self.leverage)
         return free + AFFORD_TOLERANCE >= need
 
-    def fill(self, sign: int, qty: float, price: float, fee: float, link_id: str) -> FillEffect:
-        """Book one fill: fee, realised PnL of its closing part, new size and entry."""
+    def fill(
+        self, sign: int, qty: float, price: float, fee: float, link_id: str, *, ts: int = 0,
+        exit_type: ExitType = "Order",
+    ) -> tuple[FillEffect, PositionClosed | None]:  # fmt: skip
+        """Book one fill at ``ts`` (ms): fee, realised PnL of its closing part, new size and
+        entry. Returns its effect and, when it closed quantity, the closed-PnL record."""
+        pos = self.pos
+        before = (pos.side, pos.qty, pos.avg_entry, pos.open_fees, pos.funding, pos.opened_ts,
+                  pos.entry_link_id)  # fmt: skip
         self.ledger.charge_fee(fee)
-        effect = apply_fill(self.pos, sign, qty, price, self.instrument.qty_step)
+        effect = apply_fill(pos, sign, qty, price, self.instrument.qty_step)
+        record = None
+        close_fee = fee * effect.closed_qty / qty
         if effect.closed_qty > 0.0:
             self.ledger.realise(effect.gross_pnl)
+            record = self._closed_record(before, effect.closed_qty, effect.gross_pnl, price,
+                                         close_fee, ts, link_id, exit_type)  # fmt: skip
         if effect.opened_from_flat:
-            self.pos.entry_link_id = link_id
+            pos.entry_link_id, pos.opened_ts = link_id, ts
+            pos.open_fees, pos.funding = fee - close_fee, 0.0
+        elif effect.opened_qty > 0.0:
+            pos.open_fees += fee - close_fee
         self._refresh()
-        return effect
+        return effect, record
+
+    def _closed_record(
+        self, before: tuple, closed: float, gross: float, price: float, close_fee: float,
+        ts: int, link_id: str, exit_type: ExitType,
+    ) -> PositionClosed:  # fmt: skip
+        side, qty, avg, open_fees, funding, opened_ts, entry_link = before
+        share = closed / qty
+        entry_fee, funding_share = open_fees * share, funding * share
+        if not self.pos.is_flat and self.pos.sign == (1 if side == "long" else -1):
+            self.pos.open_fees -= entry_fee  # a partial close: the rest stays to allot
+            self.pos.funding -= funding_share
+        return PositionClosed(
+            self.instrument.symbol, ts, side, closed, avg, price, entry_fee, close_fee,
+            funding_share, gross, gross - entry_fee - close_fee, opened_ts, entry_link,
+            link_id, exit_type,
+        )  # fmt: skip
 
     def settle_funding(self, rate: float, mark: float) -> float:
         """Charge one settlement on the open position; returns the amount paid (USDT)."""
@@ -160,23 +196,28 @@ class IsolatedAccount:
         assert side is not None
         amount = funding_fee(side, self.pos.qty, mark, rate)
         self.ledger.pay_funding(amount)
+        self.pos.funding += amount
         shortfall = -self.available
         if amount > 0.0 and shortfall > 0.0:
             self.pos.extra_margin -= min(shortfall, amount)
         self._refresh()
         return amount
 
-    def liquidate(self) -> Liquidation:
-        """Close the whole position at its bankruptcy price; its margin is the loss."""
+    def liquidate(self, ts: int, link_id: str) -> tuple[Liquidation, PositionClosed]:
+        """Close the whole position at its bankruptcy price at ``ts`` (ms) by the venue fill
+        ``link_id``; its margin is the loss. Returns the outcome and the closed-PnL record."""
         pos = self.pos
         side = pos.side
         assert side is not None
         price, qty, margin = bankruptcy_of(pos, self.leverage), pos.qty, self.margin
         gross = realised_pnl(side, qty, pos.avg_entry, price) if price > 0.0 else -margin
+        before = (side, qty, pos.avg_entry, pos.open_fees, pos.funding, pos.opened_ts,
+                  pos.entry_link_id)  # fmt: skip
         self.ledger.realise(gross)
         pos.flatten()
         self._refresh()
-        return Liquidation(side, qty, price, -gross)
+        record = self._closed_record(before, qty, gross, price, 0.0, ts, link_id, "Liquidation")
+        return Liquidation(side, qty, price, -gross), record
 
     def _refresh(self) -> None:
         self.liq_price = liquidation_of(self.pos, self.leverage, self.instrument, self.mm_basis)

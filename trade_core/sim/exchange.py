@@ -27,14 +27,17 @@ Rules applied here (see BYBIT_RULES):
 * **Liquidation** emits, in this order: ``OrderCancelled(reason="liquidation")`` for every
   open order (arrival order), ``PositionLiquidated`` (``mark_price`` = the proxy price that
   reached the liquidation price), then ``OrderFilled`` of ``<entry>-liq`` at the bankruptcy
-  price with fee 0, so a trade record closes with exit price = bankruptcy price and exit
-  reason ``liquidation``.
+  price with fee 0, then its ``PositionClosed`` (exit price = bankruptcy price, exit type
+  ``Liquidation``).
+* **Closed-PnL records**: every fill that closes quantity is followed by a ``PositionClosed``
+  (see :mod:`trade_core.sim.account`), exit type ``Order``, ``StopLoss`` or ``TakeProfit``.
 """
 
 from __future__ import annotations
 
 from trade_core.data.instrument_spec import Instrument
 from trade_core.engine.orders import (
+    ExitType,
     OrderCancelled,
     OrderFilled,
     PositionLiquidated,
@@ -100,7 +103,7 @@ class SimExchange:
         if not self.account.can_afford(order.sign, qty, price, fee):
             self.cancel(order, ts, "insufficient available balance (110007)")
             return
-        effect = self.account.fill(order.sign, qty, price, fee, order.link_id)
+        effect, record = self.account.fill(order.sign, qty, price, fee, order.link_id, ts=ts)
         order.leaves = round_to_step(order.leaves - qty, self.instrument.qty_step)
         if effect.opened_qty > 0.0:
             self._attach_protection(order)
@@ -111,6 +114,8 @@ class SimExchange:
                 intent.reduce_only, order.leaves,
             )
         )  # fmt: skip
+        if record is not None:
+            self.emit(record)
         if order.leaves <= 0.0:
             self.book.remove(order.link_id)
         elif trimmed or order.immediate:
@@ -156,8 +161,11 @@ class SimExchange:
         sign, qty = -pos.sign, pos.qty
         link = derived_link_id(pos.entry_link_id or self.symbol, suffix, self.book)
         fee = self.fee_model.fee(qty, price, "taker")
-        self.account.fill(sign, qty, price, fee, link)
+        kind: ExitType = "StopLoss" if suffix == "sl" else "TakeProfit"
+        _, record = self.account.fill(sign, qty, price, fee, link, ts=ts, exit_type=kind)
         self.emit(OrderFilled(link, ts, bybit_side(sign), qty, price, fee, "taker", True, 0.0))
+        if record is not None:
+            self.emit(record)
         self.trim_reduce_only(ts)
 
     def liquidate(self, mark: float, ts: int) -> None:
@@ -167,8 +175,9 @@ class SimExchange:
         pos = self.account.pos
         link = derived_link_id(pos.entry_link_id or self.symbol, "liq", self.book)
         side = bybit_side(-pos.sign)
-        out = self.account.liquidate()
+        out, record = self.account.liquidate(ts, link)
         self.emit(
             PositionLiquidated(self.symbol, ts, side, out.qty, mark, out.price, out.margin_lost)
         )
         self.emit(OrderFilled(link, ts, side, out.qty, out.price, 0.0, "taker", True, 0.0))
+        self.emit(record)

@@ -44,6 +44,9 @@ class SimPosition:
     entry_link_id: str = ""  # orderLinkId of the order that opened it
     stop_loss: float | None = None  # USDT trigger, position TP/SL (LastPrice)
     take_profit: float | None = None
+    opened_ts: int = 0  # epoch ms of the fill that opened it
+    open_fees: float = 0.0  # USDT of opening fees not yet allotted to a closed-PnL record
+    funding: float = 0.0  # USDT of funding paid (+) not yet allotted to a closed-PnL record
 
     @property
     def side(self) -> PositionSide | None:
@@ -55,9 +58,10 @@ class SimPosition:
         return self.sign == 0
 
     def flatten(self) -> None:
-        """Back to flat: no size, no entry, no extra margin, no TP/SL."""
+        """Back to flat: no size, no entry, no extra margin, no TP/SL, nothing to allot."""
         self.sign, self.qty, self.avg_entry, self.extra_margin = 0, 0.0, math.nan, 0.0
         self.entry_link_id, self.stop_loss, self.take_profit = "", None, None
+        self.opened_ts, self.open_fees, self.funding = 0, 0.0, 0.0
 
 
 @dataclass(frozen=True, slots=True)

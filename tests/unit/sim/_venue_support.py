@@ -17,7 +17,7 @@ import pytest
 
 from trade_core.data.instrument_spec import Instrument, RiskTier
 from trade_core.engine.bars import Bar, Step
-from trade_core.engine.orders import OrderFilled, OrderIntent, VenueEvent
+from trade_core.engine.orders import OrderFilled, OrderIntent, PositionClosed, VenueEvent
 from trade_core.sim.venue import SimVenue
 
 M = 60_000
@@ -139,10 +139,14 @@ def assert_fills(events: list[VenueEvent], expected: list[F]) -> None:
         assert f.liquidity == e.liquidity, f
 
 
-def kinds(events: list[VenueEvent]) -> list[str]:
-    """Event class names with their link id, e.g. ``"OrderFilled:e1"``, for order checks."""
+def kinds(events: list[VenueEvent], closed: bool = False) -> list[str]:
+    """Event class names with their link id, e.g. ``"OrderFilled:e1"``, for order checks;
+    ``PositionClosed`` records only with ``closed=True`` (tests/unit/sim/test_venue_closed_pnl.py
+    checks them)."""
     out = []
     for e in events:
+        if isinstance(e, PositionClosed) and not closed:
+            continue
         key = getattr(e, "link_id", None) or getattr(e, "symbol", "")
         out.append(f"{type(e).__name__}:{key}")
     return out
