@@ -18,10 +18,20 @@ from typing import Any
 from trade_core.data.instrument_spec import Instrument
 from trade_core.engine.bars import Bar, BarClosed, Step
 from trade_core.engine.feeds import MarketFeed
-from trade_core.engine.orders import OrderFilled, OrderIntent, PositionLiquidated, VenueEvent
+from trade_core.data.timeframes import tf_ms
+from trade_core.engine.orders import (
+    OrderCancelled,
+    OrderFilled,
+    OrderIntent,
+    OrderRejected,
+    PositionClosed,
+    PositionLiquidated,
+    VenueEvent,
+)
 from trade_core.engine.orders import link_id as make_link_id
 from trade_core.engine.risk_levels import stop_loss_price, take_profit_price, trailing_stop
 from trade_core.engine.sizing import size_order
+from trade_core.engine.trades import VENUE_EXIT_REASONS, Trade, trade_from_closed
 from trade_core.engine.venue import PositionState, Venue
 from trade_core.features.base import Feature
 from trade_core.numbers import round_price
@@ -41,11 +51,17 @@ class EngineEvent:
 
 @dataclass
 class EngineResult:
+    """What one engine run produced: its log, every venue event, the orders it placed, the
+    trades (one per closed-PnL record), and equity (USDT) at each exec close (epoch ms)."""
+
     events: list[EngineEvent] = field(default_factory=list)
     venue_events: list[VenueEvent] = field(default_factory=list)
+    orders: list[OrderIntent] = field(default_factory=list)
+    trades: list[Trade] = field(default_factory=list)
     equity_ts: list[int] = field(default_factory=list)
     equity: list[float] = field(default_factory=list)
     decisions: int = 0
+    exec_bars: int = 0
 
 
 class PlayEngine:
@@ -71,6 +87,12 @@ class PlayEngine:
         self._halt: str | None = None
         self._day_halt = False
         self._trail: dict[str, float] = {}
+        self._exec_ms = tf_ms(play.timeframes["exec"])
+        self._reasons: dict[str, str] = {}  # link id -> why the engine placed it
+        self._open_entries: dict[str, int] = {}  # live entry link id -> exec bar it was placed
+        self._open_exits: set[str] = set()
+        self._entry_link = ""  # link id of the entry whose fill starts the trailing stop
+        self._trailed: set[str] = set()  # entries whose stop the trailing rule has moved
 
     # ------------------------------------------------------------------ the loop
     def run(self, feed: MarketFeed) -> EngineResult:
@@ -91,6 +113,8 @@ class PlayEngine:
                 exec_bar = closed
         if exec_bar is None:
             return
+        self.result.exec_bars += 1
+        self._expire_entries(step.time)
         self.snap.close_exec()
         mark = exec_bar.bar.close
         equity = self.venue.wallet(mark).equity
@@ -163,7 +187,7 @@ class PlayEngine:
         side = "Sell" if pos.side == "long" else "Buy"
         self._submit(t, OrderIntent(self._link(t, "x"), self.symbol, side, pos.qty, "Market",
                                     reduce_only=True, created_ts=t, reason=reason))  # fmt: skip
-        self._transition(t, "exiting", reason)
+        self._sync_state(t, reason)
 
     def _enter(
         self, t: int, bar: Bar, side: str, pos: PositionState, equity: float, already_closing: bool
@@ -199,7 +223,7 @@ class PlayEngine:
         if stop is not None:
             self._trail = {"initial": stop, "stop": stop, "entry": bar.close,
                            "extreme": bar.close}  # fmt: skip
-        self._transition(t, "entering", f"{reason} qty {sized.qty:g} stop {stop} target {take}")
+        self._sync_state(t, f"{reason} qty {sized.qty:g} stop {stop} target {take}")
 
     def _entry_intent(
         self, t: int, side: str, qty: float, ref: float, stop: float | None,
@@ -228,6 +252,7 @@ class PlayEngine:
                             tick=self.instrument.tick_size)  # fmt: skip
         if new != tr["stop"]:
             tr["stop"] = new
+            self._trailed.add(self._entry_link)
             self.venue.set_trading_stop(self.symbol, t, stop_loss=new,
                                         take_profit=pos.take_profit)  # fmt: skip
             self._log(t, "trail", f"stop moved to {new:g}")
@@ -263,19 +288,79 @@ class PlayEngine:
         return make_link_id(self.play.hash, t, self._seq, tag)
 
     def _submit(self, t: int, intent: OrderIntent) -> None:
-        self.venue.submit(intent)
-        self._log(t, "submit", f"{intent.link_id} {intent.side} {intent.qty:g} "
+        lid = intent.link_id
+        self.result.orders.append(intent)
+        self._reasons[lid] = intent.reason
+        if intent.reduce_only:
+            self._open_exits.add(lid)
+        else:
+            self._open_entries[lid] = self.result.exec_bars
+            self._entry_link = lid
+        self._log(t, "submit", f"{lid} {intent.side} {intent.qty:g} "
                   f"{intent.order_type} ({intent.reason})")  # fmt: skip
+        self.venue.submit(intent)
+
+    def _expire_entries(self, t: int) -> None:
+        """Cancel limit entries that have rested ``execution.entry.ttl_bars`` exec bars."""
+        ttl = self.play.model.execution.entry.ttl_bars
+        if ttl is None:
+            return
+        for lid, placed in list(self._open_entries.items()):
+            if self.result.exec_bars - placed >= ttl:
+                self._log(t, "cancel", f"{lid}: unfilled after {ttl} exec bars (ttl_bars)")
+                self.venue.cancel(lid, t, "ttl")
 
     def _on_venue_event(self, event: VenueEvent) -> None:
         self.result.venue_events.append(event)
+        if isinstance(event, PositionClosed):
+            self._record_trade(event)
+            return
+        if isinstance(event, OrderFilled):
+            if event.leaves_qty <= 0.0:
+                self._done(event.link_id)
+            if event.link_id == self._entry_link and self._trail:
+                pos = self.venue.position(self.symbol)
+                if pos.side is not None:  # trail from the actual fill, not the decision close
+                    self._trail["entry"] = self._trail["extreme"] = pos.avg_entry
+            self._sync_state(event.ts, f"{event.link_id} filled {event.qty:g} @ {event.price:g}")
+        elif isinstance(event, OrderRejected | OrderCancelled):
+            if self._done(event.link_id):
+                self._log(event.ts, type(event).__name__, f"{event.link_id}: {event.reason}")
+                self._sync_state(event.ts, f"{event.link_id} {type(event).__name__}")
+        elif isinstance(event, PositionLiquidated):
+            self._sync_state(event.ts, f"liquidated at {event.bankruptcy_price:g}")
+        if self.state == "flat":
+            self._trail = {}
+
+    def _done(self, link_id: str) -> bool:
+        """Forget a finished order of ours; whether it was one still open."""
+        was_open = link_id in self._open_exits or link_id in self._open_entries
+        self._open_exits.discard(link_id)
+        self._open_entries.pop(link_id, None)
+        return was_open
+
+    def _record_trade(self, rec: PositionClosed) -> None:
+        if rec.exit_type == "Order":
+            reason = self._reasons.get(rec.exit_link_id, "order")
+        elif rec.exit_type == "StopLoss" and rec.entry_link_id in self._trailed:
+            reason = "trailing_stop"
+        else:
+            reason = VENUE_EXIT_REASONS[rec.exit_type]
+        trade = trade_from_closed(len(self.result.trades) + 1, rec, reason, self._exec_ms)
+        self.result.trades.append(trade)
+        self._log(rec.ts, "trade", f"#{trade.trade_id} {trade.side} {trade.qty:g} closed "
+                  f"({reason}): net {trade.net_pnl:.2f} USDT")  # fmt: skip
+
+    def _sync_state(self, t: int, reason: str) -> None:
+        """Move the position state machine to what the venue and our open orders say:
+        flat -> entering -> open -> exiting -> flat (a reversal passes exiting, entering)."""
         pos = self.venue.position(self.symbol)
-        if isinstance(event, OrderFilled | PositionLiquidated):
-            new = "flat" if pos.side is None else "open"
-            if new != self.state:
-                self._transition(event.ts, new, type(event).__name__)
-            if pos.side is None:
-                self._trail = {}
+        if pos.side is None:
+            new = "entering" if self._open_entries else "flat"
+        else:
+            new = "exiting" if self._open_exits else "open"
+        if new != self.state:
+            self._transition(t, new, reason)
 
     def _transition(self, t: int, state: str, reason: str) -> None:
         self._log(t, "state", f"{self.state} -> {state}: {reason}")

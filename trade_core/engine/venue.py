@@ -34,6 +34,7 @@ class PositionState:
     liq_price: float  # USDT, NaN when flat
     stop_loss: float | None
     take_profit: float | None
+    opened_ts: int = 0  # epoch ms of the fill that opened it (Bybit createdTime); 0 flat
 
     @property
     def is_flat(self) -> bool:

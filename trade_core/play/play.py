@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import Any, Literal, overload
 
 from trade_core.features.base import Feature, FeatureRef
@@ -99,6 +100,18 @@ class Play:
     def evaluate_code(self, rule: str, snapshot: Snapshot) -> int:
         """The rule's raw result code (TRUE/FALSE/NOT_READY/MISSING)."""
         return self.rules[rule].fn(snapshot.rings, 0)
+
+    def with_symbol(self, symbol: str) -> Play:
+        """The same Play trading ``symbol`` (``trade backtest --symbol``). Its canonical form
+        and hash change with the symbol, so runs on different markets never share a hash."""
+        if symbol == self.symbol:
+            return self
+        market = self.model.market.model_copy(update={"symbol": symbol})
+        model = self.model.model_copy(update={"market": market})
+        data = json.loads(self.canonical)
+        data["market"]["symbol"] = symbol
+        return replace(self, model=model, canonical=canonical_json(data),
+                       hash=canonical_hash(data))  # fmt: skip
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -116,6 +116,7 @@ class IsolatedAccount:
             liq_price=self.liq_price,
             stop_loss=p.stop_loss,
             take_profit=p.take_profit,
+            opened_ts=p.opened_ts,
         )
 
     def wallet(self, mark: float) -> WalletState:
