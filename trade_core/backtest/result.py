@@ -126,7 +126,7 @@ class BacktestResult:
                 "name": self.play_name,
                 "version": self.play_version,
                 "hash": self.play_hash,
-            },  # fmt: skip
+            },
             "run": {
                 "symbol": self.symbol,
                 "timeframes": self.timeframes,
@@ -138,7 +138,7 @@ class BacktestResult:
                 "bars_1m": self.bars_1m,
                 "exec_bars": self.exec_bars,
                 "settings": self.settings,
-            },  # fmt: skip
+            },
             "metrics": self.summary(),
             "audit": [c.to_dict() for c in self.audit],
             "trades": [t.to_dict() for t in self.trades],
@@ -149,7 +149,7 @@ class BacktestResult:
                 "qty": self.open_position.qty,
                 "avg_entry": self.open_position.avg_entry,
                 "upnl": self.open_upnl,
-            },  # fmt: skip
+            },
         }
 
     def to_json(self) -> str:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trade_core.data.instrument_spec import Instrument
+from trade_core.data.timeframes import tf_ms
 from trade_core.engine.bars import Bar, BarClosed, Step
 from trade_core.engine.feeds import MarketFeed
-from trade_core.data.timeframes import tf_ms
 from trade_core.engine.orders import (
     OrderCancelled,
     OrderFilled,
