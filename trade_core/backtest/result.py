@@ -103,8 +103,11 @@ class BacktestResult:
     venue_events: list[VenueEvent]
     open_position: PositionState
     open_upnl: float  # unrealised PnL of the open position at the last close, USDT
+    # equity change = sum(trade net PnL) + open_upnl - open_fees - open_funding
     metrics: Metrics
     settings: dict[str, Any] = field(default_factory=dict)  # fees, slippage, leverage caps
+    open_fees: float = 0.0  # fees paid to open the still-open position (in no trade yet), USDT
+    open_funding: float = 0.0  # funding paid (+) on the still-open position, USDT
     audit: list[CheckResult] = field(default_factory=list)
 
     @property

@@ -170,6 +170,10 @@ def package(
                               [trade_stats(t) for t in raw.trades], exposure_ms=exposure,
                               start_ts=start)  # fmt: skip
     events = raw.venue_events
+    fills = [e for e in events if isinstance(e, OrderFilled)]
+    funding = [e for e in events if isinstance(e, FundingSettled)]
+    open_fees = sum(f.fee for f in fills) - sum(t.fees for t in raw.trades)
+    open_funding = sum(f.amount for f in funding) - sum(t.funding for t in raw.trades)
     ex = play.model.execution
     return BacktestResult(
         play_name=play.name, play_version=play.model.version, play_hash=play.hash,
@@ -178,9 +182,9 @@ def package(
         start_ts=start, end_ts=end, bars_1m=len(c), exec_bars=raw.exec_bars,
         starting_equity=play.model.account.starting_equity, final_equity=final,
         trades=list(raw.trades),
-        fills=[e for e in events if isinstance(e, OrderFilled)],
+        fills=fills,
         orders=order_records(raw.orders, events),
-        funding=[e for e in events if isinstance(e, FundingSettled)],
+        funding=funding,
         liquidations=[e for e in events if isinstance(e, PositionLiquidated)],
         equity_ts=eq_ts, equity=eq, events=list(raw.events), venue_events=list(events),
         open_position=pos, open_upnl=upnl, metrics=metrics,
@@ -190,6 +194,8 @@ def package(
                 play, data.instrument, cfg.max_leverage),
             "max_leverage": cfg.max_leverage, "mm_basis": cfg.mm_basis,
         },
+        open_fees=open_fees if pos.side is not None else 0.0,
+        open_funding=open_funding if pos.side is not None else 0.0,
     )  # fmt: skip
 
 
