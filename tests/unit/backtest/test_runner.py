@@ -36,7 +36,7 @@ PLAY = play_text(
         "take_profit": {"rr": 2.0},
         "sizing": {"risk_pct": 1.0},
         "leverage": 3,
-    },  # fmt: skip
+    },
 )
 
 
