@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import re
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -38,6 +35,8 @@ from pybit.unified_trading import HTTP
 
 from trade_core.config import Settings, get_settings
 from trade_core.data.bybit_payloads import (
+    INSTRUMENTS_PATH,
+    RISK_LIMIT_PATH,
     FundingRow,
     KlineRow,
     parse_funding_row,
@@ -51,8 +50,6 @@ _log = logging.getLogger(__name__)
 
 KLINE_PATH = "/v5/market/kline"
 FUNDING_PATH = "/v5/market/funding/history"
-INSTRUMENTS_PATH = "/v5/market/instruments-info"
-RISK_LIMIT_PATH = "/v5/market/risk-limit"
 
 RATE_LIMIT_RET_CODE = 10006
 # Bybit retCodes that mean "server busy / try again", not "your request is wrong":

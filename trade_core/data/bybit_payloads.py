@@ -14,6 +14,9 @@ from typing import Any
 
 from trade_core.errors import ExchangeError
 
+INSTRUMENTS_PATH = "/v5/market/instruments-info"
+RISK_LIMIT_PATH = "/v5/market/risk-limit"
+
 
 @dataclass(frozen=True, slots=True)
 class KlineRow:

@@ -7,9 +7,12 @@ Time is ``int64`` epoch ms (bar open time, UTC); prices and volumes are ``float6
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas costs ~0.8 s to import; the engine's hot start never needs it
+    import pandas as pd
 
 OHLCV_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume", "turnover")
 CANDLE_COLUMNS: tuple[str, ...] = ("ts", *OHLCV_COLUMNS)
@@ -48,6 +51,8 @@ class Candles:
 
     def to_frame(self) -> pd.DataFrame:
         """A DataFrame with columns ``ts`` (int64 ms) and the OHLCV/turnover columns."""
+        import pandas as pd
+
         return pd.DataFrame({name: getattr(self, name) for name in CANDLE_COLUMNS})
 
     def slice(self, start: int, stop: int) -> Candles:

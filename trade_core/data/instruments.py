@@ -16,15 +16,23 @@ import logging
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from trade_core.data.bybit_client import INSTRUMENTS_PATH, RISK_LIMIT_PATH, BybitPublicClient
-from trade_core.data.bybit_payloads import field_at, parse_int, parse_number
+from trade_core.data.bybit_payloads import (
+    INSTRUMENTS_PATH,
+    RISK_LIMIT_PATH,
+    field_at,
+    parse_int,
+    parse_number,
+)
 from trade_core.data.instrument_spec import Instrument, RiskTier
 from trade_core.errors import BadInputError, ExchangeError, TradeError
 from trade_core.timestamps import now_ms
+
+if TYPE_CHECKING:  # pybit + requests cost ~0.25 s to import; only fetching needs them
+    from trade_core.data.bybit_client import BybitPublicClient
 
 _log = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             min_notional         DOUBLE  NOT NULL,  -- USDT
             max_leverage         DOUBLE  NOT NULL,
             funding_interval_min INTEGER,
-            risk_tiers           VARCHAR NOT NULL,  -- JSON list of tiers, ascending risk_limit_value
+            risk_tiers           VARCHAR NOT NULL,  -- JSON tiers, ascending risk_limit_value
             as_of                BIGINT  NOT NULL,  -- when the spec was taken, epoch ms UTC
             source               VARCHAR NOT NULL   -- 'bundled' or the REST base URL
         );

@@ -38,9 +38,7 @@ class StarterLoad:
     funding: UpsertResult
 
 
-def load_starter_data(
-    store: MarketStore, *, on_progress: ProgressFn | None = None
-) -> StarterLoad:
+def load_starter_data(store: MarketStore, *, on_progress: ProgressFn | None = None) -> StarterLoad:
     """Load the starter data set into ``store``; ``on_progress`` counts the steps."""
     steps = len(BUNDLED_SAMPLES) + 3
     done = 0
@@ -59,9 +57,7 @@ def load_starter_data(
     instruments = store.upsert_instruments(load_bundled_instruments())
     step()
     synth = generate(SYNTH_SYMBOL, days=SYNTH_DAYS, seed=SYNTH_SEED)
-    loads.append(
-        SeriesLoad(SYNTH_SYMBOL, "1m", "synthetic", upsert_batched(store, synth.candles))
-    )
+    loads.append(SeriesLoad(SYNTH_SYMBOL, "1m", "synthetic", upsert_batched(store, synth.candles)))
     funding = store.upsert_funding(SYNTH_SYMBOL, synth.funding_ts, synth.funding_rate)
     step()
     for symbol in [s.symbol for s in BUNDLED_SAMPLES] + [SYNTH_SYMBOL]:

@@ -230,7 +230,8 @@ class MarketStore:
     ) -> Candles:
         """Bars of ``symbol``/``tf`` with ``start <= ts < end``, ascending, as numpy arrays."""
         tf_ms(tf)
-        cols = ", ".join(CANDLE_COLUMNS).replace("turnover", "coalesce(turnover, 'nan'::DOUBLE) AS turnover")
+        nan_turnover = "coalesce(turnover, 'nan'::DOUBLE) AS turnover"
+        cols = ", ".join(CANDLE_COLUMNS).replace("turnover", nan_turnover)
         res = self.con.execute(
             f"SELECT {cols} FROM candles WHERE symbol = ? AND tf = ? AND ts >= ? AND ts < ? "
             "ORDER BY ts",

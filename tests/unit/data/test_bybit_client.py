@@ -19,9 +19,9 @@ from trade_core.data.bybit_payloads import (
     parse_kline_row,
     result_list,
 )
-from trade_core.throttle import RateLimiter, RetryPolicy
 from trade_core.data.bybit_sync import KLINE_LIMIT, kline_windows, window_candles
 from trade_core.errors import BadInputError, ExchangeError
+from trade_core.throttle import RateLimiter, RetryPolicy
 
 
 class FakeClock:

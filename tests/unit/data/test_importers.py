@@ -74,7 +74,8 @@ def test_binance_with_header(tmp_path):
 
 def test_bybit_kline_export_names(tmp_path):
     text = "startTime,openPrice,highPrice,lowPrice,closePrice,volume,turnover\n" + "\n".join(
-        ",".join(str(x) for x in r) for r in reversed(ROWS)  # Bybit lists newest first
+        ",".join(str(x) for x in r)
+        for r in reversed(ROWS)  # Bybit lists newest first
     )
     frame = read_candle_file(write(tmp_path / "k.csv", text))
     assert frame["ts"].tolist() == [r[0] for r in reversed(ROWS)]  # raw order kept

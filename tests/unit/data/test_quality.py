@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import great_expectations  # noqa: F401  (imported once per session: it costs seconds)

@@ -142,14 +142,18 @@ def test_instruments_round_trip(store):
     assert store.upsert_instruments([ins]).inserted == 1
     assert store.upsert_instruments([ins]).unchanged == 1
     assert store.instrument("BTCUSDT") == ins
-    with pytest.raises(BadInputError, match="no instrument spec for 'DOGEUSDT'.*BTCUSDT"):
+    with pytest.raises(BadInputError, match=r"no instrument spec for 'DOGEUSDT'.*BTCUSDT"):
         store.instrument("DOGEUSDT")
 
 
 def test_transaction_rolls_back_everything(store):
-    with pytest.raises(RuntimeError), store.transaction() as con:
-        con.execute("INSERT INTO funding_rates VALUES ('BTCUSDT', 1, 0.1)")
-        raise RuntimeError("crash")
+    def crash() -> None:
+        with store.transaction() as con:
+            con.execute("INSERT INTO funding_rates VALUES ('BTCUSDT', 1, 0.1)")
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        crash()
     assert store.read_funding("BTCUSDT")[0].size == 0
 
 

@@ -13,7 +13,7 @@ from trade_core.timestamps import fmt_ts, parse_time
 
 
 def test_every_timeframe_has_ms_and_bybit_interval():
-    assert list(TIMEFRAMES) == "1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d".split()
+    assert list(TIMEFRAMES) == ["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"]
     assert set(BYBIT_INTERVALS) == set(TIMEFRAMES)
     assert tf_ms("1m") == 60_000
     assert tf_ms("4h") == 14_400_000
