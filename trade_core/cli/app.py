@@ -54,6 +54,7 @@ def root(
 def _register() -> None:
     """Import the command modules; each attaches its commands to ``app`` or a sub-app."""
     from trade_core.cli import (  # noqa: F401  (imported for their registrations)
+        backtest_cmd,
         config_cmd,
         data_check_cmd,
         data_cmd,
@@ -61,6 +62,7 @@ def _register() -> None:
         data_synth_cmd,
         features_cmd,
         play_cmd,
+        play_lookahead_cmd,
         quickstart_cmd,
     )
 
@@ -80,11 +82,14 @@ def main(argv: list[str] | None = None) -> None:
     for key, value in _TELEMETRY_OFF.items():
         os.environ.setdefault(key, value)
     _register()
+    from trade_core.cli.backtest_cmd import optional_audit_value
+
+    args = optional_audit_value(list(sys.argv[1:] if argv is None else argv))
     command = typer.main.get_command(app)
     try:
         # Standalone mode: typer/click handle usage errors (exit 2), --help and Ctrl-C;
         # everything else propagates here and becomes one line.
-        command.main(args=argv, prog_name="trade", standalone_mode=True)
+        command.main(args=args, prog_name="trade", standalone_mode=True)
     except TradeError as exc:
         if _state["debug"]:
             raise
