@@ -99,8 +99,9 @@ def backtest_cmd(
         help="Print every audit check; --audit full also runs 22-23 (look-ahead, determinism).",
     ),
 ) -> None:
-    """Backtest PLAY: summary table, audit (checks 1-21; 1-23 with --audit full), exit 1 if
-    an audit check fails."""
+    """Backtest PLAY on the simulated exchange, audit it, print the summary.
+
+    Checks 1-21 run always, 1-23 with --audit full; exit 1 if an audit check fails."""
     level, show_all = _audit_level(audit)
     if feed not in ("batch", "stream"):
         raise BadInputError(f"--feed {feed!r}: expected batch or stream")

@@ -15,9 +15,10 @@ every role that closed, then makes the exec decision — all closes of an instan
 **Aggregation.** Roles are aggregated from 1m bars incrementally: first open, max high, min
 low, last close, summed volume/turnover, equal bit for bit to
 :func:`trade_core.data.resample.resample`. numpy sums with pairwise summation, which differs
-from a running ``+=`` in the last bits, so each role keeps its bucket's volumes and turnovers
-in a list (O(1) append per bar) and sums them with the very same numpy reduction when the
-bucket closes (amortised O(1) per 1m bar).
+from a running ``+=`` in the last bits, so the clock keeps the bucket's 1m bars (one shared
+list: every forming bucket holds the same latest bars; O(1) append per bar) and builds the
+bar, volume sums by the very same numpy reduction, when the bucket closes (amortised O(1)
+per 1m bar).
 
 **Gaps.** A bucket whose 1m bars did not all arrive is emitted with ``complete=False``. If a
 gap swallows a bucket's last 1m bar, nothing proves at its close that the bucket is over; the
@@ -37,7 +38,10 @@ in ``late_role_bars``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
+from functools import partial
+from operator import itemgetter
 
 import numpy as np
 
@@ -48,6 +52,11 @@ from trade_core.timestamps import fmt_ts
 
 _IDX0 = np.zeros(1, dtype=np.intp)
 _reduceat = np.add.reduceat
+_HIGH, _LOW = itemgetter(2), itemgetter(3)
+# NamedTuple constructors without their Python-level __new__ frame (exactly ``Step(...)``)
+_new_step = partial(tuple.__new__, Step)
+_new_closed = partial(tuple.__new__, BarClosed)
+_TRIM_AT = 4096  # absorbed 1m bars kept beyond the longest bucket before trimming the list
 
 
 def role_order(roles: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -79,38 +88,33 @@ def role_order(roles: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 
 
 class _Bucket:
-    """The forming bar of one role: OHLC so far plus the bucket's volumes and turnovers."""
+    """The forming bar of one role: its open time and where its 1m bars start.
 
-    __slots__ = (
-        "bucket",
-        "c",
-        "count",
-        "h",
-        "l",
-        "need",
-        "o",
-        "role",
-        "step",
-        "tf",
-        "turns",
-        "vols",
-    )
+    Every 1m bar the clock absorbs goes into every forming bucket, so a bucket's bars are
+    always the last ``count`` bars the clock absorbed: the clock keeps those bars once, in one
+    list, and a bucket only remembers the absolute number ``start`` of its first bar. The OHLCV
+    is built when the bucket closes (:meth:`bar`), not updated on every 1m bar.
+    """
+
+    __slots__ = ("bucket", "need", "role", "start", "step", "tf")
 
     def __init__(self, role: str, tf: str) -> None:
         self.role, self.tf = role, tf
         self.step = tf_ms(tf)
         self.need = self.step // MINUTE_MS
-        self.bucket = -1  # open time (ms) of the forming bar; meaningful only while count > 0
-        self.count = 0
-        self.o = self.h = self.l = self.c = 0.0
-        self.vols: list[float] = []
-        self.turns: list[float] = []
+        self.bucket = -1  # open time (ms) of the forming bar; meaningful only while start >= 0
+        self.start = -1  # clock's absorbed-bar number of its first 1m bar; -1: no bar yet
 
-    def bar(self) -> Bar:
-        """The bar built so far (sums by numpy's own reduction: bit-equal to resample)."""
-        vol = _reduceat(np.array(self.vols, dtype=np.float64), _IDX0)[0]
-        turn = _reduceat(np.array(self.turns, dtype=np.float64), _IDX0)[0]
-        return Bar(self.bucket, self.o, self.h, self.l, self.c, float(vol), float(turn))
+    def bar(self, recent: list[Bar], count: int) -> Bar:
+        """The bar of the ``count`` last absorbed 1m bars ``recent[-count:]``: first open,
+        max high, min low (``max``/``min`` keep the first of ties, as ``if h > high`` did),
+        last close, sums by numpy's own reduction (bit-equal to resample)."""
+        bars = recent[-count:]
+        vol = _reduceat(np.array([b[5] for b in bars], dtype=np.float64), _IDX0)[0]
+        turn = _reduceat(np.array([b[6] for b in bars], dtype=np.float64), _IDX0)[0]
+        high = max(map(_HIGH, bars))
+        low = min(map(_LOW, bars))
+        return Bar(self.bucket, bars[0][1], high, low, bars[-1][4], float(vol), float(turn))
 
 
 class MultiTimeframeClock:
@@ -127,6 +131,7 @@ class MultiTimeframeClock:
         self.roles: dict[str, str] = dict(order)
         self.order: tuple[str, ...] = tuple(r for r, _ in order)
         self._minute_roles = tuple(r for r, tf in order if tf == "1m")
+        self._minute_role = self._minute_roles[0] if self._minute_roles else None  # at most 1
         self._buckets = [_Bucket(r, tf) for r, tf in order if tf != "1m"]
         self._by_role = {b.role: b for b in self._buckets}
         wanted = set(delivered)
@@ -137,6 +142,14 @@ class MultiTimeframeClock:
                     f"1m (roles: {self.roles})"
                 )
         self._delivered = tuple((b.role, b.step) for b in self._buckets if b.role in wanted)
+        # A bucket is aligned to its step, so it can close at t only if its step divides t;
+        # if the gcd of the steps does not divide t, no bucket (delivered role) closes at t.
+        self._close_gcd = math.gcd(*(b.step for b in self._buckets))  # 0: no bucket
+        self._delivered_gcd = math.gcd(*(step for _, step in self._delivered))
+        self._recent: list[Bar] = []  # the last absorbed 1m bars (enough for every bucket)
+        self._keep = max((b.need for b in self._buckets), default=0)
+        self._absorbed = 0  # 1m bars absorbed so far
+        self._idle: list[_Bucket] = list(self._buckets)  # buckets waiting for a first bar
         self._done: int | None = None  # last instant emitted (ms)
         self._cur: int | None = None  # instant being assembled in live mode (ms)
         self._cur_bar: Bar | None = None
@@ -158,16 +171,34 @@ class MultiTimeframeClock:
         # Consecutive bars with nothing pending (the usual case) cannot skip a close.
         gap = cur is not None or (done is not None and done != ts)
         out = self._flush_before(t) if gap else []
-        closing = self._absorb(bar, ts, t)
+        if self._buckets:  # _absorb, inlined (every 1m bar)
+            recent = self._recent
+            recent.append(bar)
+            if len(recent) > _TRIM_AT + self._keep:  # bounded memory
+                del recent[: len(recent) - self._keep]
+            self._absorbed += 1
+            if self._idle:
+                self._open_idle(ts)
+        g = self._close_gcd
         if not self._delivered:  # historical: every instant is complete at its 1m bar
-            events = [BarClosed(r, "1m", bar, True) for r in self._minute_roles]
-            for b in closing:
-                events.append(BarClosed(b.role, b.tf, b.bar(), b.count == b.need))
-                b.count = 0
+            events = [_new_closed((r, "1m", bar, True)) for r in self._minute_roles]
+            if g and not t % g:
+                for b in self._buckets:
+                    if t - b.bucket == b.step:
+                        count = self._absorbed - b.start
+                        events.append(BarClosed(b.role, b.tf, b.bar(self._recent, count),
+                                                count == b.need))  # fmt: skip
+                        self._reset(b)
             self._done = t
-            out.append(Step(t, bar, tuple(events)))
+            out.append(_new_step((t, bar, tuple(events))))
             return out
         if self._cur is None:
+            if not (g and not t % g):  # nothing held and no role closes at t: complete now
+                self._done = t
+                role = self._minute_role
+                events = (_new_closed((role, "1m", bar, True)),) if role else ()
+                out.append(_new_step((t, bar, events)))
+                return out
             self._cur, self._cur_roles = t, {}
         self._cur_bar = bar
         if self._ready(t):
@@ -184,29 +215,22 @@ class MultiTimeframeClock:
             f"{fmt_ts(at)} (1m bars must come one at a time, in strictly increasing ts)"
         )
 
-    def _absorb(self, bar: Bar, ts: int, t: int) -> list[_Bucket]:
-        """Add the 1m bar to every role's forming bar; return the buckets that close at ``t``."""
-        o, h, lo, c, v, tv = bar[1], bar[2], bar[3], bar[4], bar[5], bar[6]
-        closing = []
-        for b in self._buckets:
-            if b.count:
-                if h > b.h:
-                    b.h = h
-                if lo < b.l:
-                    b.l = lo
-                b.c = c
-                b.vols.append(v)
-                b.turns.append(tv)
-                b.count += 1
-            else:
-                b.bucket = ts - ts % b.step
-                b.o, b.h, b.l, b.c = o, h, lo, c
-                b.vols = [v]
-                b.turns = [tv]
-                b.count = 1
-            if t - b.bucket == b.step:
-                closing.append(b)
-        return closing
+    def _open_idle(self, ts: int) -> None:
+        """The 1m bar of open time ``ts`` just absorbed opens every bucket waiting for one."""
+        first = self._absorbed - 1
+        for b in self._idle:
+            b.bucket = ts - ts % b.step
+            b.start = first
+        self._idle = []
+
+    def _count(self, b: _Bucket) -> int:
+        """1m bars in ``b``'s forming bar (0: none yet)."""
+        return self._absorbed - b.start if b.start >= 0 else 0
+
+    def _reset(self, b: _Bucket) -> None:
+        """``b`` was emitted: its next 1m bar opens a new bar."""
+        b.start = -1
+        self._idle.append(b)
 
     def on_role_bar(self, role: str, bar: Bar) -> list[Step]:
         """Live mode: the exchange confirmed the bar ``bar`` of ``role``; return final steps.
@@ -254,14 +278,16 @@ class MultiTimeframeClock:
         """Instant ``t`` (the pending one) has its 1m bar and every delivered role closing at t."""
         if self._cur_bar is None:
             return False
-        if not self._delivered:
+        if not self._delivered or t % self._delivered_gcd:  # no delivered role closes at t
             return True
         got = self._cur_roles
         return all(role in got for role, step in self._delivered if t % step == 0)
 
     def _flush_before(self, t: int) -> list[Step]:
         """Emit, in time order, every pending instant earlier than ``t`` (ms)."""
-        instants = {b.bucket + b.step for b in self._buckets if b.count and b.bucket + b.step < t}
+        instants = {
+            b.bucket + b.step for b in self._buckets if b.start >= 0 and b.bucket + b.step < t
+        }
         if self._cur is not None and self._cur < t:
             instants.add(self._cur)
         return [self._emit(i) for i in sorted(instants)]
@@ -272,16 +298,20 @@ class MultiTimeframeClock:
         bar = self._cur_bar if pending else None
         got = self._cur_roles if pending else {}
         events = [BarClosed(r, "1m", bar, True) for r in self._minute_roles] if bar else []
-        for b in self._buckets:
-            mine = b.count and b.bucket + b.step == t
-            given = got.get(b.role)
-            if given is not None:
-                n = b.count if mine and b.bucket == given[0] else 0
-                events.append(BarClosed(b.role, b.tf, given, n == b.need))
-            elif mine:
-                events.append(BarClosed(b.role, b.tf, b.bar(), b.count == b.need))
-            if mine:
-                b.count = 0
+        g = self._close_gcd
+        if got or (g and not t % g):  # else no bucket closes at t and no kline is held
+            for b in self._buckets:
+                count = self._count(b)
+                mine = count and b.bucket + b.step == t
+                given = got.get(b.role)
+                if given is not None:
+                    n = count if mine and b.bucket == given[0] else 0
+                    events.append(BarClosed(b.role, b.tf, given, n == b.need))
+                elif mine:
+                    events.append(BarClosed(b.role, b.tf, b.bar(self._recent, count),
+                                            count == b.need))  # fmt: skip
+                if mine:
+                    self._reset(b)
         if pending:
             self._cur, self._cur_bar, self._cur_roles = None, None, {}
         self._done = t

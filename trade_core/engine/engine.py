@@ -36,6 +36,7 @@ from trade_core.engine.venue import PositionState, Venue
 from trade_core.features.base import Feature
 from trade_core.numbers import round_price
 from trade_core.play import Play
+from trade_core.play.conditions.compile import TRUE
 from trade_core.play.context import PRICE_FIELDS
 from trade_core.timestamps import DAY_MS
 
@@ -93,6 +94,21 @@ class PlayEngine:
         self._open_exits: set[str] = set()
         self._entry_link = ""  # link id of the entry whose fill starts the trailing stop
         self._trailed: set[str] = set()  # entries whose stop the trailing rule has moved
+        # Hot-loop plan, bound once (the per-bar path then does no lookups by name):
+        self._plans = {role: self._role_plan(role) for role in play.timeframes}
+        self._is_warm = False  # role bar counts only grow: once warm, always warm
+        self._ttl = play.model.execution.entry.ttl_bars
+        self._trailing = play.model.risk.trailing
+        self._max_dd = play.model.risk.max_drawdown_pct
+        self._max_day_loss = play.model.risk.daily_loss_pct
+        rules = play.rules
+        self._entry_fn = {s: rules[f"entry.{s}"].fn if f"entry.{s}" in rules else None
+                          for s in ("long", "short")}  # fmt: skip
+        self._exit_fn = {s: rules[f"exit.{s}"].fn if f"exit.{s}" in rules else None
+                         for s in ("long", "short")}  # fmt: skip
+        self._entry_long, self._entry_short = self._entry_fn["long"], self._entry_fn["short"]
+        equity = getattr(venue, "equity", None)
+        self._equity = equity if equity is not None else (lambda mark: venue.wallet(mark).equity)
 
     # ------------------------------------------------------------------ the loop
     def run(self, feed: MarketFeed) -> EngineResult:
@@ -101,29 +117,49 @@ class PlayEngine:
         return self.result
 
     def on_step(self, step: Step) -> None:
-        self.venue.on_market(step)
-        for event in self.venue.drain():
-            self._on_venue_event(event)
-        if step.bar is not None and self._trail:
-            self._track_extreme(step.bar)
+        time, bar, closed = step
+        venue = self.venue
+        venue.on_market(step)
+        events = venue.drain()
+        if events:
+            on_event = self._on_venue_event
+            for event in events:
+                on_event(event)
+        if self._trailing and self._trail and bar is not None:  # only the trailing rule reads it
+            self._track_extreme(bar)
+        if not closed:
+            return
         exec_bar: BarClosed | None = None
-        for closed in step.closed:
-            self._update_role(closed)
-            if closed.role == "exec":
-                exec_bar = closed
+        plans, role_bars = self._plans, self.role_bars
+        for event in closed:  # _update_role, inlined: the hot path of every closed bar
+            role, _, b, _ = event
+            updates, prices, values = plans[role]
+            if updates:
+                ts, o, h, lo, c, v, _ = b
+                for update in updates:
+                    update(ts, o, h, lo, c, v)
+            for push, i in prices:
+                push(b[i])
+            for push, feature, index, warm in values:  # Feature.current, inlined
+                push(feature.out[index] if feature.bars >= warm else None)
+            role_bars[role] += 1
+            if role == "exec":
+                exec_bar = event
         if exec_bar is None:
             return
-        self.result.exec_bars += 1
-        self._expire_entries(step.time)
+        result = self.result
+        result.exec_bars += 1
+        if self._ttl is not None:
+            self._expire_entries(time)
         self.snap.close_exec()
-        mark = exec_bar.bar.close
-        equity = self.venue.wallet(mark).equity
-        self.result.equity_ts.append(step.time)
-        self.result.equity.append(equity)
-        if not exec_bar.complete:
-            self._log(step.time, "skip", "incomplete exec bar: no decision")
-        elif self._warm():
-            self._decide(step.time, exec_bar.bar, equity)
+        ebar = exec_bar[2]
+        equity = self._equity(ebar[4])
+        result.equity_ts.append(time)
+        result.equity.append(equity)
+        if not exec_bar[3]:
+            self._log(time, "skip", "incomplete exec bar: no decision")
+        elif self._is_warm or self._warm():
+            self._decide(time, ebar, equity)
 
     # ------------------------------------------------------------------ features
     def _role_getters(self, role: str) -> list[tuple[str, Any]]:
@@ -138,19 +174,24 @@ class PlayEngine:
                 getters.append((vkey, (feature, index)))
         return getters
 
-    def _update_role(self, closed: BarClosed) -> None:
-        b = closed.bar
-        for feature in self._by_role[closed.role]:
-            feature.update(b.ts, b.open, b.high, b.low, b.close, b.volume)
-        values = {
-            vkey: getattr(b, g) if isinstance(g, str) else g[0].current(g[1])
-            for vkey, g in self._getters[closed.role]
-        }
-        self.snap.push_role(closed.role, values)
-        self.role_bars[closed.role] += 1
+    def _role_plan(self, role: str) -> tuple[list[Any], list[Any], list[Any]]:
+        """What a closed ``role`` bar does, bound once: the features' ``update`` methods (in
+        dependency order), then ``(push, bar field index)`` for price values and ``(push,
+        feature, output index, output warm-up)`` for feature values (``Feature.current``)."""
+        pushers = dict(self.snap.role_pushers(role))
+        prices, values = [], []
+        for vkey, g in self._getters[role]:
+            if isinstance(g, str):
+                prices.append((pushers[vkey], Bar._fields.index(g)))
+            else:
+                feature, index = g
+                values.append((pushers[vkey], feature, index, feature.out_warmups[index]))
+        return [f.update for f in self._by_role[role]], prices, values
 
     def _warm(self) -> bool:
-        return all(self.role_bars[r] >= n for r, n in self.play.warmup.bars.items())
+        warm = all(self.role_bars[r] >= n for r, n in self.play.warmup.bars.items())
+        self._is_warm = warm
+        return warm
 
     def _slot_value(self, name: str) -> float | None:
         slot = self.play.risk_slots.get(name)
@@ -162,26 +203,28 @@ class PlayEngine:
     # ------------------------------------------------------------------ decisions
     def _decide(self, t: int, bar: Bar, equity: float) -> None:
         self.result.decisions += 1
-        self._update_halts(t, equity)
+        if self._max_dd or self._max_day_loss:
+            self._update_halts(t, equity)
         pos = self.venue.position(self.symbol)
-        closing = self._exits(t, pos)
-        fires = {s: self._fires(f"entry.{s}") for s in ("long", "short")}
-        if fires["long"] and fires["short"]:
+        rings = self.snap.rings
+        side = pos.side
+        closing = False  # exit rule of the open side fired: close it
+        if side is not None:
+            exit_fn = self._exit_fn[side]
+            if exit_fn is not None and exit_fn(rings, 0) == TRUE:
+                self._close(t, pos, f"exit.{side}")
+                closing = True
+        long_fn, short_fn = self._entry_long, self._entry_short
+        fires_long = long_fn is not None and long_fn(rings, 0) == TRUE
+        fires_short = short_fn is not None and short_fn(rings, 0) == TRUE
+        if fires_long and fires_short:
             self._log(t, "skip", "entry.long and entry.short both fire: no entry")
-        for side in ("long", "short"):
-            if fires[side] and not fires[_other(side)] and pos.side != side:
-                self._enter(t, bar, side, pos, equity, already_closing=closing)
-        if pos.side is not None and not closing and self.play.model.risk.trailing:
+        elif fires_long and side != "long":
+            self._enter(t, bar, "long", pos, equity, already_closing=closing)
+        elif fires_short and side != "short":
+            self._enter(t, bar, "short", pos, equity, already_closing=closing)
+        if side is not None and not closing and self._trailing:
             self._trail_stop(t, pos)
-
-    def _fires(self, rule: str) -> bool:
-        return rule in self.play.rules and self.play.evaluate(rule, self.snap)
-
-    def _exits(self, t: int, pos: PositionState) -> bool:
-        if pos.side is None or not self._fires(f"exit.{pos.side}"):
-            return False
-        self._close(t, pos, f"exit.{pos.side}")
-        return True
 
     def _close(self, t: int, pos: PositionState, reason: str) -> None:
         side = "Sell" if pos.side == "long" else "Buy"
@@ -266,19 +309,21 @@ class PlayEngine:
 
     # ------------------------------------------------------------------ risk halts
     def _update_halts(self, t: int, equity: float) -> None:
-        risk = self.play.model.risk
+        """Track the peak and the day's start; halt entries past the play's limits (only
+        called when the play sets one: otherwise nothing here is ever read)."""
+        max_dd, max_day_loss = self._max_dd, self._max_day_loss
         self._peak = max(self._peak, equity)
-        if risk.max_drawdown_pct and not self._halt and self._peak > 0:
+        if max_dd and not self._halt and self._peak > 0:
             dd = (self._peak - equity) / self._peak * 100.0
-            if dd >= risk.max_drawdown_pct:
-                self._halt = f"drawdown {dd:.2f}% >= {risk.max_drawdown_pct:g}%"
+            if dd >= max_dd:
+                self._halt = f"drawdown {dd:.2f}% >= {max_dd:g}%"
                 self._log(t, "halt", f"no new entries: {self._halt}")
         day = t // DAY_MS
         if day != self._day:
             self._day, self._day_start, self._day_halt = day, equity, False
-        if risk.daily_loss_pct and not self._day_halt and self._day_start > 0:
+        if max_day_loss and not self._day_halt and self._day_start > 0:
             loss = (self._day_start - equity) / self._day_start * 100.0
-            if loss >= risk.daily_loss_pct:
+            if loss >= max_day_loss:
                 self._day_halt = True
                 self._log(t, "halt", f"no new entries until 00:00 UTC: daily loss {loss:.2f}%")
 
@@ -368,7 +413,3 @@ class PlayEngine:
 
     def _log(self, t: int, kind: str, detail: str) -> None:
         self.result.events.append(EngineEvent(t, kind, detail))
-
-
-def _other(side: str) -> str:
-    return "short" if side == "long" else "long"

@@ -32,9 +32,10 @@ Both yield exactly the steps of feeding the 1m bars one by one to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
-from itertools import islice
+from itertools import chain, islice, repeat, tee
+from operator import call
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
@@ -52,6 +53,7 @@ CHUNK = 1 << 16  # 1m bars materialised as Python objects at a time (bounds memo
 # Python frame; zip() always hands them exactly the right number of fields.
 _new_bar = partial(tuple.__new__, Bar)
 _new_step = partial(tuple.__new__, Step)
+_new_closed = partial(tuple.__new__, BarClosed)
 
 
 @runtime_checkable
@@ -136,6 +138,11 @@ class HistoricalFeed:
         yield from clock.flush()
 
     def _precomputed(self) -> Iterator[Step]:
+        # chained segments: no generator frame is resumed per step, only per segment
+        return chain.from_iterable(self._segments())
+
+    def _segments(self) -> Iterator[Iterable[Step]]:
+        """The steps in order, as consecutive segments (lazy: one chunk of rows at a time)."""
         attached, gaps = self._layout()
         att_idx = np.fromiter(attached, np.int64, len(attached))
         gap_idx = np.fromiter(gaps, np.int64, len(gaps))
@@ -146,10 +153,10 @@ class HistoricalFeed:
             pos = lo
             a, b = np.searchsorted(gap_idx, [lo, hi])
             for i in gap_idx[a:b].tolist():  # steps with no 1m bar go just before row i
-                yield from islice(steps, i - pos)
-                yield from gaps[i]
+                yield islice(steps, i - pos)
+                yield gaps[i]
                 pos = i
-            yield from steps
+            yield steps
 
     def _chunk(
         self, lo: int, hi: int, attached: dict[int, tuple[BarClosed, ...]]
@@ -161,14 +168,17 @@ class HistoricalFeed:
         closed: list[tuple[BarClosed, ...]] = [()] * (hi - lo)
         for i, events in attached.items():
             closed[i - lo] = events
+        step_events: Iterable[tuple[BarClosed, ...]] = closed
         minute_roles = [r for r, tf in self._order if tf == "1m"]
         if minute_roles:  # a 1m role's bar is the 1m bar itself, first in role order
-            bars = list(bars)
-            closed = [
-                (*(BarClosed(r, "1m", bar, True) for r in minute_roles), *events)
-                for bar, events in zip(bars, closed, strict=True)
-            ]
-        return map(_new_step, zip(times, bars, closed, strict=True))
+            (role,) = minute_roles  # role_order: no two roles share a timeframe
+            bars, mine = tee(bars)
+            own = map(_new_closed, zip(repeat(role), repeat("1m"), mine, repeat(True)))
+            step_events = map(tuple.__add__, zip(own), closed)  # (own event, *attached)
+        # Everything stays lazy and C-level (no Python frame per bar, no list of the chunk's
+        # objects): each Bar/Step dies young unless the consumer keeps it, so the garbage
+        # collector never has to walk tens of thousands of live tuples.
+        return map(_new_step, zip(times, bars, step_events, strict=True))
 
     def _layout(self) -> tuple[dict[int, tuple[BarClosed, ...]], dict[int, list[Step]]]:
         """Role bars by 1m row: attached to the row closing with them, or as gap steps.
@@ -223,9 +233,20 @@ class ReplayFeed:
 
     def messages(self) -> Iterator[Kline]:
         """The kline messages in the order the live stream delivers them."""
+        tfs = self._tfs()
+        codes, bars = self._streams()
+        return map(Kline, map(tfs.__getitem__, codes), bars)
+
+    def _tfs(self) -> list[str]:
+        return ["1m"] + [tf for _, tf in self._order if tf != "1m"]
+
+    def _streams(self) -> tuple[Iterator[int], Iterator[Bar]]:
+        """The messages as two iterators in lockstep: the stream code of each (0 is the 1m
+        stream, ``k`` the k-th timeframe of :meth:`_tfs`) and its bar (lazy, ``CHUNK`` bars
+        materialised at a time)."""
         if not len(self._candles):
-            return
-        tfs = ["1m"] + [tf for _, tf in self._order if tf != "1m"]
+            return iter(()), iter(())
+        tfs = self._tfs()
         parts = [self._candles] + [_role_bars(self._candles, tf)[0] for tf in tfs[1:]]
         table = {name: np.concatenate([getattr(p, name) for p in parts]) for name in CANDLE_COLUMNS}
         stream = np.concatenate([np.full(len(p), k) for k, p in enumerate(parts)])
@@ -235,19 +256,26 @@ class ReplayFeed:
         )
         order = np.lexsort((within, instant))
         merged = Candles(self._candles.symbol, "mixed", *(table[n][order] for n in CANDLE_COLUMNS))
-        stream = stream[order]
-        for lo in range(0, len(merged), CHUNK):
-            codes = stream[lo : lo + CHUNK].tolist()
-            for k, bar in zip(codes, candle_bars(merged, lo, lo + CHUNK), strict=True):
-                yield Kline(tfs[k], bar)
+        codes = stream[order].tolist()
+        bars = chain.from_iterable(
+            iter_bars(merged, lo, lo + CHUNK) for lo in range(0, len(merged), CHUNK)
+        )
+        return iter(codes), bars
 
     def __iter__(self) -> Iterator[Step]:
         delivered = [r for r, tf in self._order if tf != "1m"]
         clock = MultiTimeframeClock(self.roles, delivered=delivered)
         role_of = {tf: r for r, tf in self._order}
-        for msg in self.messages():
-            if msg.tf == "1m":
-                yield from clock.on_1m(msg.bar)
-            else:
-                yield from clock.on_role_bar(role_of[msg.tf], msg.bar)
-        yield from clock.flush()
+        # handler by stream code: the 1m bars to on_1m, each role's klines to on_role_bar
+        handlers = [clock.on_1m] + [
+            partial(clock.on_role_bar, role_of[tf]) for tf in self._tfs()[1:]
+        ]
+        codes, bars = self._streams()
+        # C-level pipeline: one clock call per message, its list of steps flattened by chain
+        steps = chain.from_iterable(map(call, map(handlers.__getitem__, codes), bars))
+        return chain(steps, _later(clock.flush))
+
+
+def _later(make: Callable[[], Iterable[Step]]) -> Iterator[Step]:
+    """The steps of ``make()``, called only once the iteration reaches them."""
+    yield from make()

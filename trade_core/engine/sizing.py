@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from functools import lru_cache
 
 from trade_core.data.instrument_spec import Instrument
 from trade_core.numbers import round_down_to_step
@@ -96,7 +97,7 @@ def size_order(
         raw, equity, entry_price, leverage, system_max_leverage, instrument, market, notes
     )
     step = instrument.qty_step
-    rounded = round_down_to_step(qty, step)
+    rounded = _round_down(qty, step)
     notes.append(f"rounded down to step {_fmt(step)}: {_fmt(rounded)}")
     below = _below_minimum(qty, rounded, entry_price, instrument)
     if below is not None:
@@ -104,6 +105,11 @@ def size_order(
     notional = rounded * entry_price
     verdict = f"order qty {_fmt(rounded)} (notional {_fmt(notional)} USDT)"
     return SizingDecision(rounded, notional, "; ".join([verdict, *notes]), capped_by)
+
+
+_round_down = lru_cache(maxsize=1024)(round_down_to_step)
+"""``round_down_to_step`` remembered (pure; equal keys print as the same decimal): fixed
+``qty`` sizing asks the same question at every entry."""
 
 
 def effective_leverage(
@@ -209,6 +215,9 @@ def _below_minimum(
             f"below min qty {_fmt(instrument.min_qty)} after rounding "
             f"({_fmt(unrounded)} -> {_fmt(qty)})"
         )
+    floor = instrument.min_notional
+    if qty > 0.0 and entry > 0.0 and floor >= 0.0 and qty * entry > floor * (1.0 + 1e-9):
+        return None  # far above the floor (float error ~1e-16): exactly above it too
     with localcontext() as ctx:
         ctx.prec = 60
         value = _dec(qty) * _dec(entry)

@@ -1,8 +1,9 @@
 """The venue port: what the engine asks of an exchange, simulated or real.
 
 Commands in (``submit``, ``cancel``, ``set_trading_stop``), events out (``drain``), state on
-request (``position``, ``wallet``). The simulated exchange implements it over historical 1m
-bars; the Bybit adapter (later) implements it over pybit. The engine never asks which it has.
+request (``position``, ``wallet``, ``equity``). The simulated exchange implements it over
+historical 1m bars; the Bybit adapter (later) implements it over pybit. The engine never asks
+which it has.
 
 ``on_market(step)`` hands the venue each market step *before* the engine looks at it: the
 simulator walks its resting and conditional orders, position TP/SL and liquidation through
@@ -70,3 +71,8 @@ class Venue(Protocol):
     def position(self, symbol: str) -> PositionState: ...
 
     def wallet(self, mark_price: float) -> WalletState: ...
+
+    def equity(self, mark_price: float) -> float:
+        """``wallet(mark_price).equity`` (USDT); the engine asks for it at every exec close,
+        so a venue may answer without building a :class:`WalletState`."""
+        ...

@@ -100,17 +100,23 @@ class EMA(Feature):
     """
 
     def _reset_state(self) -> None:
-        self._k = 2.0 / (self.params["length"] + 1)
+        self._n = self.params["length"]
+        self._k = 2.0 / (self._n + 1)
         self._sum = 0.0
         self._ema = math.nan
         self._src = self.params["source"]
+        self._close = self._src == "close"
 
     def update(
         self, ts: int, open_: float, high: float, low: float, close: float, volume: float
     ) -> None:
-        x = close if self._src == "close" else pick(self._src, open_, high, low, close)
-        n = self.params["length"]
-        self.bars += 1
+        x = close if self._close else pick(self._src, open_, high, low, close)
+        n = self._n
+        bars = self.bars = self.bars + 1
+        if bars > n > 1:  # the steady state, first (same arithmetic as below)
+            self._ema = ema = ((x - self._ema) * self._k) + self._ema
+            self.out[0] = ema
+            return
         if n == 1:  # no smoothing: TA-Lib copies the input (k = 1 would not, bit for bit)
             self.out[0] = x
             return

@@ -7,6 +7,7 @@ UTC day. Prices are in quote currency, volumes in base currency.
 
 from __future__ import annotations
 
+import sys
 from math import fsum
 
 import numpy as np
@@ -147,6 +148,9 @@ class EFI(Feature):
         return {"value": out}
 
 
+_TINY = sys.float_info.min  # smallest normal float64: below it a volume counts as 0
+
+
 @REGISTRY.register(
     "vwap",
     params=(source_param("hlc3"),),
@@ -160,8 +164,10 @@ class VWAP(Feature):
     opening at 00:00 starts a new session. Price ``p`` = the ``source`` (default typical price
     hlc3 = (high + low + close) / 3). ``VWAP_t = sum(p * volume) / sum(volume)`` over the day's
     bars up to t, summed left to right from 0 at the session start. While the day's volume so
-    far is 0 (no trades yet today), VWAP is defined as the current bar's ``p``. Units: quote
-    currency. Defined from the first bar (warm-up 1).
+    far is 0 (no trades yet today), VWAP is defined as the current bar's ``p``. A subnormal
+    volume (below ``sys.float_info.min``, ~2.2e-308) counts as 0: ``p * volume`` would lose
+    its precision and push VWAP outside the day's range; no real volume is that small. Units:
+    quote currency. Defined from the first bar (warm-up 1).
     """
 
     def _reset_state(self) -> None:
@@ -181,6 +187,8 @@ class VWAP(Feature):
         day = ts // DAY_MS
         if day != self._day:
             self._day, self._pv, self._vol = day, 0.0, 0.0
+        if volume < _TINY:
+            volume = 0.0
         self._pv += p * volume
         self._vol += volume
         self.out[0] = self._pv / self._vol if self._vol > 0.0 else p
@@ -189,6 +197,7 @@ class VWAP(Feature):
     def batch(cls, arrays: dict[str, np.ndarray], params: dict) -> dict[str, np.ndarray]:
         """One sequential ``cumsum`` per UTC day (the stream's additions, in order)."""
         p, v = source_array(arrays, params["source"]), arrays["volume"]
+        v = np.where(v < _TINY, 0.0, v)
         pv = p * v
         day = arrays["ts"] // DAY_MS
         starts = np.flatnonzero(np.concatenate(([True], day[1:] != day[:-1])))

@@ -9,7 +9,7 @@ closed at that instant. Memory is bounded: each ring holds only the history the 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from trade_core.play.context import SeriesKey
@@ -29,7 +29,7 @@ class Snapshot:
         for (role, vkey), ring in self._own.items():
             self._by_role.setdefault(role, []).append((vkey, ring))
         self._leaves = [
-            (self._own[(key.role, key.value_key)], key.offset, self.rings[slot])
+            (self._own[(key.role, key.value_key)], key.offset, self.rings[slot].appendleft)
             for key, slot in series.items()
         ]
         self.exec_bars = 0
@@ -38,6 +38,13 @@ class Snapshot:
         """The value keys the engine must push for ``role``."""
         return [k for k, _ in self._by_role.get(role, [])]
 
+    def role_pushers(self, role: str) -> list[tuple[str, Callable[[Any], None]]]:
+        """``(value key, push)`` for ``role``, in :meth:`keys` order: ``push(value)`` records
+        one key's value of a closed ``role`` bar. Calling every push once is exactly
+        ``push_role(role, values)``; the engine's hot loop binds them once instead of building
+        a dict per bar."""
+        return [(k, ring.appendleft) for k, ring in self._by_role.get(role, [])]
+
     def push_role(self, role: str, values: Mapping[str, Any]) -> None:
         """A bar of ``role`` closed; ``values`` holds each key's value (None: not ready)."""
         for vkey, ring in self._by_role.get(role, ()):
@@ -45,6 +52,6 @@ class Snapshot:
 
     def close_exec(self) -> None:
         """An exec bar closed: sample every leaf into its exec-bar history."""
-        for own, offset, ring in self._leaves:
-            ring.appendleft(own[offset] if offset < len(own) else None)
+        for own, offset, push in self._leaves:
+            push(own[offset] if offset < len(own) else None)
         self.exec_bars += 1

@@ -85,6 +85,8 @@ class IsolatedAccount:
         self.ledger = Ledger(starting_balance)
         self.pos = SimPosition()
         self.liq_price = math.nan
+        self._state_key: tuple | None = None  # what the cached PositionState was built from
+        self._state: PositionState | None = None
 
     # ------------------------------------------------------------------ reports
     @property
@@ -104,9 +106,30 @@ class IsolatedAccount:
             return 0.0
         return unrealised_pnl(side, self.pos.qty, self.pos.avg_entry, mark)
 
-    def position_state(self, symbol: str) -> PositionState:
+    def equity(self, mark: float) -> float:
+        """Wallet balance plus unrealised PnL at ``mark`` (USDT): ``wallet(mark).equity``.
+
+        The hot path of the engine (one call per exec bar): the arithmetic of
+        :func:`~trade_core.sim.margin.unrealised_pnl` (``sign * qty * (mark - entry)``, same
+        operations in the same order, so bit-identical) without re-validating the position
+        the account itself keeps valid. ``mark`` is still checked: it comes from outside."""
         p = self.pos
-        return PositionState(
+        sign = p.sign
+        if not sign:
+            return self.ledger.balance + 0.0
+        if mark.__class__ is not float or not 0.0 < mark < math.inf:
+            return self.ledger.balance + self.unrealised(mark)  # checks (and converts) mark
+        return self.ledger.balance + sign * p.qty * (mark - p.avg_entry)
+
+    def position_state(self, symbol: str) -> PositionState:
+        """The port's frozen view of the position; built again only when something it shows
+        changed (the engine asks for it every exec bar, the position changes rarely)."""
+        p = self.pos
+        key = (symbol, p.sign, p.qty, p.avg_entry, p.extra_margin, p.stop_loss, p.take_profit,
+               p.opened_ts, self.liq_price)  # fmt: skip
+        if key == self._state_key:
+            return self._state  # type: ignore[return-value]
+        state = PositionState(
             symbol=symbol,
             side=p.side,
             qty=p.qty,
@@ -118,12 +141,14 @@ class IsolatedAccount:
             take_profit=p.take_profit,
             opened_ts=p.opened_ts,
         )
+        self._state_key, self._state = key, state
+        return state
 
     def wallet(self, mark: float) -> WalletState:
         lg = self.ledger
         return WalletState(
             balance=lg.balance,
-            equity=lg.balance + self.unrealised(mark),
+            equity=self.equity(mark),
             realised_pnl=lg.realised_pnl,
             fees_paid=lg.fees_paid,
             funding_paid=lg.funding_paid,

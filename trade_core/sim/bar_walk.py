@@ -33,7 +33,27 @@ For a bar ``b`` (open time ``b.ts``):
 4. **Close.** IOC and FOK orders trade only in their first executable bar (their "now"):
    whatever is left is cancelled at its end (``"IOC remainder"`` / ``"FOK not filled"``).
    Without a volume cap a fill takes the whole remaining quantity, so IOC and FOK differ only
-   by name here.
+   by name; with one they differ as on the exchange (below).
+
+**Volume cap** (``SimVenue(max_participation=f)``, off by default). The account's fills on one
+1m bar take together at most ``f * bar.volume`` base coin, rounded down to ``qtyStep`` (a bar
+with no or unknown volume has no room). Fills take the room in the order they happen on the
+path. An order the cap cuts:
+
+* **Market, GTC**: fills what fits; the rest waits and fills at the **next bar's open**
+  (taker, slippage of that bar), before that bar's new arrivals, again capped, until done;
+* **Limit, GTC / PostOnly**: fills what fits; the rest keeps resting (later fills are maker,
+  at the limit or the better open) and once the room is used up it cannot fill again on that
+  bar;
+* **IOC** (Market or Limit): keeps what filled, the rest is cancelled at once
+  (``"IOC remainder (volume cap)"``); with no room at all it is cancelled unfilled;
+* **FOK**: if the whole quantity does not fit, it is cancelled whole, nothing filled
+  (``"FOK: cannot fill whole within the volume cap"``).
+
+Not capped, and not counted: **reduce-only** orders and the venue's own **SL/TP and
+liquidation** closes. They only take risk off; capping them would keep a position open past
+its stop or its liquidation (Bybit's liquidation engine takes over the whole position at
+once), so the backtest would understate losses - the one error a cap must not add.
 
 Events are stamped ``b.ts + t * 20_000`` ms (path time ``t``; the open is ``b.ts``).
 Every trigger (``trigger_by`` LastPrice, MarkPrice or IndexPrice alike) is evaluated on the
@@ -45,6 +65,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from trade_core.engine.bars import Bar
+from trade_core.sim.account import IsolatedAccount
 from trade_core.sim.exchange import SimExchange
 from trade_core.sim.fill_prices import (
     FALLS_TO,
@@ -78,18 +99,47 @@ class Hit(NamedTuple):
 
 def walk_bar(ex: SimExchange, bar: Bar) -> None:
     """Run ``bar`` through the exchange (module docstring, steps 1-4)."""
+    if not ex.book.size and bar_is_quiet(ex.account, bar):
+        return
     arrived = ex.book.activate(bar.ts)
+    at_open = arrived
+    if ex.max_participation is not None:
+        ex.start_bar(bar.volume)
+        # Market remainders cut by the volume cap on an earlier bar fill first (older)
+        at_open = [o for o in ex.book.live_orders() if o.carry] + arrived
     for order in arrived:
         _arrive(ex, order, bar)
-    for order in arrived:
+    for order in at_open:
         still_open = ex.book.get(order.link_id) is order  # a fill may have trimmed it away
-        if still_open and order.is_market and not order.intent.is_conditional:
+        if still_open and order.is_market and (order.carry or not order.intent.is_conditional):
             side = order.side
             bps = ex.slippage_model.slippage_bps(side, order.leaves, bar)
             ex.fill(order, apply_slippage(side, bar.open, bps), "taker", bar.ts)
     path = BarPath(bar, lows_first=low_first(bar, ex.account.pos.sign))
     _sweep(ex, bar, path)
     _close_window(ex, bar)
+
+
+def bar_is_quiet(account: IsolatedAccount, bar: Bar) -> bool:
+    """With no open order: whether ``bar`` can change nothing, because no position is open or
+    the bar's range ``[low, high]`` reaches none of its liquidation price, stop loss and take
+    profit. One comparison per level instead of the walk; the walk finds no event then (the
+    path visits the low and the high, so a level it reaches lies inside the range)."""
+    pos = account.pos
+    sign = pos.sign
+    if not sign:
+        return True
+    liq, sl, tp = account.liq_price, pos.stop_loss, pos.take_profit
+    high, low = bar[2], bar[3]
+    if sign > 0:
+        return (
+            not (liq > 0.0 and low <= liq)
+            and (sl is None or low > sl)
+            and (tp is None or high < tp)
+        )
+    return (
+        not (liq > 0.0 and high >= liq) and (sl is None or high < sl) and (tp is None or low > tp)
+    )
 
 
 def _arrive(ex: SimExchange, order: SimOrder, bar: Bar) -> None:
@@ -168,6 +218,8 @@ def _order_hit(
         found = _hit(path, intent.trigger_price, intent.trigger_direction == 1, False, t0, p0)
         kind = "trigger"
     elif intent.order_type == "Limit" and (not order.immediate or order.window_bar == bar.ts):
+        if ex.bar_room <= 0.0 and ex.capped(order):
+            return None  # the volume cap has no room left on this bar
         assert intent.price is not None
         found = _hit(path, intent.price, order.sign < 0, not ex.touch_fills, t0, p0)
         kind = "limit"
@@ -242,6 +294,8 @@ def _fill_limit(
 
 def _close_window(ex: SimExchange, bar: Bar) -> None:
     for order in ex.book.live_orders():
+        if order.carry:
+            continue  # a Market remainder under the volume cap: it goes on at the next open
         if order.immediate and order.window_bar == bar.ts and not order.awaiting_trigger:
             tif = order.intent.tif
             reason = "FOK not filled" if tif == "FOK" else "IOC remainder"

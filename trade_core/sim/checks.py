@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from functools import lru_cache
 from itertools import pairwise
 
 from trade_core.data.instrument_spec import Instrument
@@ -37,6 +38,16 @@ from trade_core.engine.orders import OrderIntent
 from trade_core.numbers import is_multiple_of_step
 from trade_core.sim.account import IsolatedAccount
 from trade_core.sim.models import FeeModel
+
+_on_grid = lru_cache(maxsize=4096)(is_multiple_of_step)
+"""``is_multiple_of_step`` remembered: orders repeat quantities and prices, and the exact
+decimal test is the costly part of an order's checks. Pure, and equal keys (``1`` and
+``1.0``, ``0.0`` and ``-0.0``) print as the same decimal, so a remembered answer is exact."""
+
+_CLEARLY_ABOVE = 1.0 + 1e-9
+"""A float product ``q * p`` more than this factor above a floor is above it exactly too: the
+decimals ``q`` and ``p`` print as differ from them by < 1.2e-16 relative each and the float
+product by as much again, far inside 1e-9. Below that margin the exact decimal check runs."""
 
 PARAMS = 10001
 ORDER_NOT_EXISTS = 110001
@@ -95,7 +106,7 @@ def _identity(intent: OrderIntent, ctx: Context) -> Refusal | None:
 
 def _quantity(intent: OrderIntent, ctx: Context) -> Refusal | None:
     ins, qty = ctx.instrument, intent.qty
-    if not is_multiple_of_step(qty, ins.qty_step):
+    if not _on_grid(qty, ins.qty_step):
         return Refusal(PARAMS, f"qty {qty} is not a multiple of qty step {ins.qty_step}")
     if qty < ins.min_qty:
         return Refusal(PARAMS, f"qty {qty} is below min qty {ins.min_qty}")
@@ -116,7 +127,7 @@ def _prices(intent: OrderIntent, ctx: Context) -> Refusal | None:
         "stop loss": intent.stop_loss,
     }
     for name, value in named.items():
-        if value is not None and not (value > 0 and is_multiple_of_step(value, tick)):
+        if value is not None and not (value > 0 and _on_grid(value, tick)):
             return Refusal(PARAMS, f"{name} {value} is not a positive multiple of tick {tick}")
     if intent.reduce_only and (intent.take_profit is not None or intent.stop_loss is not None):
         return Refusal(PARAMS, "a reduce-only order takes no take profit / stop loss")
@@ -163,6 +174,9 @@ def _notional(intent: OrderIntent, ctx: Context) -> Refusal | None:
     if intent.reduce_only or ref is None:
         return None
     floor = ctx.instrument.min_notional
+    qty = intent.qty
+    if qty > 0.0 and ref > 0.0 and floor >= 0.0 and qty * ref > floor * _CLEARLY_ABOVE:
+        return None  # far above the floor: the exact decimal product is above it too
     with localcontext() as dctx:
         dctx.prec = 60
         value = Decimal(repr(intent.qty)) * Decimal(repr(ref))

@@ -15,6 +15,10 @@ Rules applied here (see BYBIT_RULES):
   change, open reduce-only orders with nothing left to reduce are cancelled at once
   (``"reduce-only: position closed"``). Untriggered conditional reduce-only orders are left
   alone until they trigger.
+* **Volume cap** (optional ``max_participation``): a fill takes at most the room left of
+  ``max_participation * bar volume`` on its bar; what the cap cuts waits (Market GTC: next
+  open; Limit: keeps resting), is cancelled (IOC remainder) or cancels the order whole (FOK).
+  Reduce-only orders and venue closes are exempt (:mod:`trade_core.sim.bar_walk`).
 * **Balance at fill time.** A fill whose opening part needs more than the available balance
   (``IM + fee``) is not made; the order's remainder is cancelled
   (``"insufficient available balance (110007)"``).
@@ -35,6 +39,8 @@ Rules applied here (see BYBIT_RULES):
 
 from __future__ import annotations
 
+import math
+
 from trade_core.data.instrument_spec import Instrument
 from trade_core.engine.orders import (
     ExitType,
@@ -44,7 +50,7 @@ from trade_core.engine.orders import (
     Side,
     VenueEvent,
 )
-from trade_core.numbers import round_to_step
+from trade_core.numbers import round_down_to_step, round_to_step
 from trade_core.sim.account import IsolatedAccount
 from trade_core.sim.checks import protective_sides_ok
 from trade_core.sim.models import FeeModel, Liquidity, SlippageModel
@@ -67,12 +73,15 @@ class SimExchange:
         slippage_model: SlippageModel,
         *,
         touch_fills: bool,
+        max_participation: float | None = None,
     ) -> None:
         self.instrument = instrument
         self.account = account
         self.fee_model = fee_model
         self.slippage_model = slippage_model
         self.touch_fills = touch_fills
+        self.max_participation = max_participation
+        self.bar_room = math.inf  # base coin the capped fills may still take on this bar
         self.book = OrderBook()
         self.events: list[VenueEvent] = []
 
@@ -89,9 +98,22 @@ class SimExchange:
         self.book.remove(order.link_id)
         self.emit(OrderCancelled(order.link_id, ts, reason))
 
+    def start_bar(self, volume: float) -> None:
+        """A new 1m bar of ``volume`` base coin: reset the volume cap's room (no cap: inf)."""
+        cap = self.max_participation
+        if cap is None:
+            return
+        room = cap * volume
+        ok = math.isfinite(room) and room > 0.0
+        self.bar_room = round_down_to_step(room, self.instrument.qty_step) if ok else 0.0
+
+    def capped(self, order: SimOrder) -> bool:
+        """Whether the volume cap applies to ``order`` (on, and not reduce-only)."""
+        return self.max_participation is not None and not order.intent.reduce_only
+
     def fill(self, order: SimOrder, price: float, liquidity: Liquidity, ts: int) -> None:
         """Fill what is left of ``order`` at ``price`` USDT (module rules: reduce-only cap,
-        balance check, TP/SL attach), emit ``OrderFilled`` and tidy the book."""
+        volume cap, balance check, TP/SL attach), emit ``OrderFilled`` and tidy the book."""
         qty, trimmed = self._fillable_qty(order)
         if qty <= 0.0:
             self.cancel(order, ts, "reduce-only: no position to reduce")
@@ -99,12 +121,20 @@ class SimExchange:
         if trimmed and order.intent.tif == "FOK":
             self.cancel(order, ts, "FOK: reduce-only order larger than the position")
             return
+        cut = False  # the volume cap took part of the order's quantity
+        if self.max_participation is not None and not order.intent.reduce_only:
+            qty, cut = self._room_for(order, qty, ts)
+            if qty <= 0.0:
+                return
         fee = self.fee_model.fee(qty, price, liquidity)
         if not self.account.can_afford(order.sign, qty, price, fee):
             self.cancel(order, ts, "insufficient available balance (110007)")
             return
         effect, record = self.account.fill(order.sign, qty, price, fee, order.link_id, ts=ts)
-        order.leaves = round_to_step(order.leaves - qty, self.instrument.qty_step)
+        # a whole fill leaves exactly 0.0 (x - x; round_to_step(0.0) is 0.0): skip the
+        # exact decimal rounding, which only matters for a partial fill
+        left = order.leaves - qty
+        order.leaves = 0.0 if left == 0.0 else round_to_step(left, self.instrument.qty_step)
         if effect.opened_qty > 0.0:
             self._attach_protection(order)
         intent = order.intent
@@ -116,12 +146,38 @@ class SimExchange:
         )  # fmt: skip
         if record is not None:
             self.emit(record)
+        if self.max_participation is not None and not intent.reduce_only:
+            left = self.bar_room - qty  # the room left on this bar (both on the qty grid)
+            self.bar_room = round_to_step(left, self.instrument.qty_step) if left > 0.0 else 0.0
         if order.leaves <= 0.0:
             self.book.remove(order.link_id)
+        elif cut and order.is_market and intent.tif not in ("IOC", "FOK"):
+            order.carry = True  # the rest fills at the next bar's open
+        elif cut and intent.tif == "IOC":
+            self.cancel(order, ts, "IOC remainder (volume cap)")
         elif trimmed or order.immediate:
             reason = "reduce-only: trimmed to the position" if trimmed else "not filled"
             self.cancel(order, ts, reason)
         self.trim_reduce_only(ts)
+
+    def _room_for(self, order: SimOrder, qty: float, ts: int) -> tuple[float, bool]:
+        """``(qty, cut)``: what the volume cap lets ``order`` fill now. FOK that does not fit
+        is cancelled whole; IOC with no room left is cancelled; a Market order with no room
+        waits for the next bar's open (``carry``); 0 means no fill now."""
+        room = self.bar_room
+        if qty <= room:
+            return qty, False
+        tif = order.intent.tif
+        if tif == "FOK":
+            self.cancel(order, ts, "FOK: cannot fill whole within the volume cap")
+            return 0.0, True
+        if room <= 0.0:
+            if tif == "IOC":
+                self.cancel(order, ts, "IOC: no volume left within the volume cap")
+            elif order.is_market:
+                order.carry = True
+            return 0.0, True
+        return room, True
 
     def _fillable_qty(self, order: SimOrder) -> tuple[float, bool]:
         """``(qty, trimmed)``: the order's leaves, capped by the position if reduce-only."""

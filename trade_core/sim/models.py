@@ -114,6 +114,12 @@ class FundingRates:
         hi = bisect_right(self._ts, upto)
         return list(zip(self._ts[lo:hi], self._rates[lo:hi], strict=True))
 
+    def next_after(self, ts: int) -> int | None:
+        """The first settlement time ``> ts`` (ms), or None when there is none: lets the venue
+        skip the search on the many steps where no settlement is due."""
+        i = bisect_right(self._ts, ts)
+        return self._ts[i] if i < len(self._ts) else None
+
 
 def as_funding_model(funding: object) -> FundingModel | None:
     """``None``, a :class:`FundingModel`, or a ``(ts, rate)`` pair of sequences/arrays."""

@@ -33,6 +33,7 @@ class SimOrder:
     triggered: bool = False  # conditional only: its trigger was reached
     window_bar: int | None = None  # ts of the bar that is its "now" (IOC/FOK/market)
     live_at: tuple[int, float] | None = None  # (bar ts, path time) it became executable
+    carry: bool = False  # a Market GTC order cut by the volume cap: the rest fills at next open
 
     @property
     def link_id(self) -> str:
@@ -65,16 +66,19 @@ class SimOrder:
 class OrderBook:
     """Open orders by link id, pending vs live, plus the set of used link ids."""
 
-    __slots__ = ("_live", "_pending", "_seen", "_seq")
+    __slots__ = ("_live", "_pending", "_seen", "_seq", "size")
 
     def __init__(self) -> None:
         self._pending: dict[str, SimOrder] = {}
         self._live: dict[str, SimOrder] = {}
         self._seen: set[str] = set()
         self._seq = 0
+        self.size = 0
+        """Open orders, pending + live (``len(book)``), kept current by every change, so
+        the venue's per-bar "any open order?" test is one attribute read."""
 
     def __len__(self) -> int:
-        return len(self._pending) + len(self._live)
+        return self.size
 
     def seen(self, link_id: str) -> bool:
         """Whether ``link_id`` was used before (by an accepted order or a venue close)."""
@@ -88,7 +92,9 @@ class OrderBook:
         """Book an accepted order as pending; it goes live on the next bar it may trade."""
         self._seq += 1
         order = SimOrder(intent, self._seq, arrival, intent.qty)
+        before = len(self._pending)
         self._pending[intent.link_id] = order
+        self.size += len(self._pending) - before
         self._seen.add(intent.link_id)
         return order
 
@@ -97,7 +103,10 @@ class OrderBook:
 
     def remove(self, link_id: str) -> SimOrder | None:
         """Take an order out of the book (filled or cancelled); None if it is not open."""
-        return self._live.pop(link_id, None) or self._pending.pop(link_id, None)
+        order = self._live.pop(link_id, None) or self._pending.pop(link_id, None)
+        if order is not None:
+            self.size -= 1
+        return order
 
     def activate(self, bar_ts: int) -> list[SimOrder]:
         """Move pending orders with ``arrival <= bar_ts`` to live; returns them by arrival."""
@@ -106,6 +115,8 @@ class OrderBook:
             del self._pending[order.link_id]
             order.live = True
             self._live[order.link_id] = order
+        if ready:
+            self.size = len(self._pending) + len(self._live)
         return ready
 
     def live_orders(self) -> list[SimOrder]:

@@ -80,7 +80,8 @@ def split_fill(pos: SimPosition, sign: int, qty: float, qty_step: float) -> tupl
     if pos.sign != -sign:
         return 0.0, qty
     closed = min(qty, pos.qty)
-    return closed, round_to_step(max(qty - closed, 0.0), qty_step)
+    rest = max(qty - closed, 0.0)
+    return closed, (0.0 if rest == 0.0 else round_to_step(rest, qty_step))
 
 
 def apply_fill(
@@ -93,7 +94,8 @@ def apply_fill(
         side = pos.side
         assert side is not None
         gross = realised_pnl(side, closed, pos.avg_entry, price)
-        remaining = round_to_step(pos.qty - closed, qty_step)
+        left = pos.qty - closed
+        remaining = 0.0 if left == 0.0 else round_to_step(left, qty_step)
         if remaining > 0.0:
             pos.extra_margin *= remaining / pos.qty
             pos.qty = remaining

@@ -17,7 +17,8 @@ Commands in, events out (:meth:`SimVenue.drain`), in a deterministic order:
   flat, off-tick or on the wrong side of the last close, with link id ``<entry>-tpsl`` (just
   ``tpsl`` when flat).
 * ``on_market``: fills, cancels, venue closes and liquidations of the bar in path order
-  (:mod:`trade_core.sim.bar_walk`), then funding.
+  (:mod:`trade_core.sim.bar_walk`), then funding. With ``max_participation`` an order may fill
+  in parts over several bars (``OrderFilled.leaves_qty`` > 0 until the last part).
 
 **Funding** (BYBIT_RULES, Funding): every settlement ``ts`` with ``previous step time < ts <=
 step time`` (the first step counts from its bar's open) is settled if a position is open at
@@ -48,7 +49,7 @@ from trade_core.engine.venue import PositionState, WalletState
 from trade_core.errors import BadInputError
 from trade_core.numbers import is_multiple_of_step
 from trade_core.sim.account import IsolatedAccount
-from trade_core.sim.bar_walk import walk_bar
+from trade_core.sim.bar_walk import bar_is_quiet, walk_bar
 from trade_core.sim.checks import (
     ORDER_NOT_EXISTS,
     PARAMS,
@@ -86,7 +87,9 @@ class SimVenue:
     ``fee_model`` / ``slippage_model`` objects (defaults: Bybit VIP0 rates, no slippage);
     ``funding``: a :class:`~trade_core.sim.models.FundingModel`, a ``(ts, rate)`` pair of
     arrays (ms, fractions) or None; ``mm_basis`` ``"mark"`` (Bybit since 2025-09-02) or
-    ``"entry"``; ``touch_fills``: a limit fills when touched instead of traded through.
+    ``"entry"``; ``touch_fills``: a limit fills when touched instead of traded through;
+    ``max_participation``: the fraction (0 < f <= 1) of each 1m bar's volume the account's
+    fills may take on that bar, None = no cap (:mod:`trade_core.sim.bar_walk`, Volume cap).
     """
 
     def __init__(
@@ -100,7 +103,15 @@ class SimVenue:
         funding: FundingModel | tuple[Sequence[int], Sequence[float]] | None = None,
         mm_basis: str = "mark",
         touch_fills: bool = False,
+        max_participation: float | None = None,
     ) -> None:
+        if max_participation is not None and not (
+            isinstance(max_participation, int | float) and 0.0 < max_participation <= 1.0
+        ):
+            raise BadInputError(
+                f"max_participation {max_participation!r}: expected a fraction of the 1m "
+                "bar's volume in (0, 1], or None for no cap"
+            )
         account = IsolatedAccount(
             instrument, starting_balance=starting_balance, leverage=leverage, mm_basis=mm_basis
         )
@@ -110,8 +121,15 @@ class SimVenue:
             fee_model if fee_model is not None else FixedRateFees(),
             slippage_model if slippage_model is not None else FixedSlippage(0.0),
             touch_fills=touch_fills,
+            max_participation=max_participation,
         )
+        self._account, self._symbol = account, instrument.symbol
         self._funding: FundingModel | None = as_funding_model(funding)
+        # A model that can say when its next settlement is (FundingRates.next_after) lets
+        # on_market skip the funding search until a step reaches that instant.
+        self._next_after = getattr(self._funding, "next_after", None)
+        self._next_funding: int | None = None
+        self._funding_idle = False  # True: no settlement before _next_funding (None: ever)
         self._now: int | None = None
         self._last_close: float | None = None
 
@@ -179,20 +197,39 @@ class SimVenue:
     # ------------------------------------------------------------------ market
     def on_market(self, step: Step) -> None:
         """Advance to ``step.time``: run its 1m bar (if any) and settle funding."""
-        if self._now is not None and step.time <= self._now:
-            raise BadInputError(f"step time {step.time} does not advance past {self._now}")
-        bar = step.bar
+        time, bar = step[0], step[1]
+        now = self._now
+        if now is not None and time <= now:
+            raise BadInputError(f"step time {time} does not advance past {now}")
         if bar is not None:
-            _check_bar(bar, step.time)
-        prev = self._now if self._now is not None else step.time - MINUTE_MS
-        self._now = step.time
-        if bar is None:
-            self._settle_funding(prev, step.time, self._last_close)
+            _, open_, high, low, close, _, _ = bar
+            if bar[0] + MINUTE_MS != time or not (
+                0 < low <= open_ <= high and low <= close <= high
+            ):  # the same test, spelled out; _check_bar decides (and raises) on a miss
+                _check_bar(bar, time)
+        prev = now if now is not None else time - MINUTE_MS
+        self._now = time
+        if self._funding is None or (
+            self._funding_idle and (self._next_funding is None or self._next_funding > time)
+        ):  # no settlement in (prev, time]: only the bar to run
+            if bar is not None:
+                ex = self._ex
+                if ex.book.size or (
+                    self._account.pos.sign and not bar_is_quiet(self._account, bar)
+                ):  # else flat (or out of reach of every level) with no order: nothing to do
+                    walk_bar(ex, bar)
+                self._last_close = close
             return
-        self._settle_funding(prev, bar.ts, self._last_close)
-        walk_bar(self._ex, bar)
-        self._last_close = bar.close
-        self._settle_funding(bar.ts, step.time, bar.close)
+        if bar is None:
+            self._settle_funding(prev, time, self._last_close)
+        else:
+            self._settle_funding(prev, bar.ts, self._last_close)
+            walk_bar(self._ex, bar)
+            self._last_close = bar.close
+            self._settle_funding(bar.ts, time, bar.close)
+        if self._next_after is not None:
+            self._next_funding = self._next_after(time)
+            self._funding_idle = True
 
     def _settle_funding(self, after: int, upto: int, mark: float | None) -> None:
         if self._funding is None or upto <= after:
@@ -217,13 +254,17 @@ class SimVenue:
 
     def position(self, symbol: str) -> PositionState:
         """The position of ``symbol`` (the venue's only symbol)."""
-        if symbol != self._ex.symbol:
+        if symbol != self._symbol:
             raise BadInputError(f"this venue trades {self._ex.symbol}, not {symbol}")
-        return self._ex.account.position_state(symbol)
+        return self._account.position_state(symbol)
 
     def wallet(self, mark_price: float) -> WalletState:
         """The wallet with the position marked at ``mark_price`` USDT."""
         return self._ex.account.wallet(mark_price)
+
+    def equity(self, mark_price: float) -> float:
+        """``wallet(mark_price).equity`` (USDT) without building the wallet state."""
+        return self._account.equity(mark_price)
 
     def open_order_ids(self) -> list[str]:
         """Link ids of the open orders (pending and live), in arrival order."""

@@ -6,14 +6,15 @@ bar i never changes after bar i has been processed.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 import trade_core.structures as _pkg
 from trade_core.features.base import Feature, FeatureSpec
 from trade_core.features.discovery import import_submodules
 from trade_core.features.registry import Registry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REGISTRY = Registry("structure")
 

@@ -15,6 +15,7 @@ TRUE/FALSE. A rule fires only on TRUE.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from trade_core.play.conditions.nodes import (
     Not,
     Operand,
     Range,
+    Series,
     SetupRef,
     Trend,
     Window,
@@ -69,13 +71,14 @@ def _missing(v: Any) -> bool:
 
 
 def _order(op: str) -> Callable[[Any, Any], bool]:
+    # the operator module's functions are exactly ``a > b`` etc., without a Python frame
     return {
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-        "eq": lambda a, b: a == b,
-        "neq": lambda a, b: a != b,
+        "gt": operator.gt,
+        "gte": operator.ge,
+        "lt": operator.lt,
+        "lte": operator.le,
+        "eq": operator.eq,
+        "neq": operator.ne,
     }[op]
 
 
@@ -108,10 +111,15 @@ def _compare(node: Compare) -> Compiled:
     assert not isinstance(node.rhs, Range | Choices)
     fb = fetch_of(node.rhs)
     if op in ("cross_above", "cross_below"):
-        return _cross(op, fa, fb)
+        return _cross(op, fa, fb, node.lhs, node.rhs)
     if op == "near":
         return _near(fa, fb, node.tol_kind, node.tol)
     test = _order(op)
+    if isinstance(node.lhs, Series):
+        if isinstance(node.rhs, Series):
+            return _compare_series(node.lhs.slot, node.rhs.slot, test)
+        if isinstance(node.rhs, Literal):
+            return _compare_literal(node.lhs.slot, node.rhs.value, test)
 
     def compare(rings: Rings, s: int) -> int:
         a = fa(rings, s)
@@ -127,9 +135,73 @@ def _compare(node: Compare) -> Compiled:
     return compare
 
 
-def _cross(op: str, fa: Fetch, fb: Fetch) -> Compiled:
+# The hot comparisons, specialised by operand kind: the same reads, checks and order of
+# checks as the generic closures built from :func:`fetch_of` (NOT_READY before MISSING, lhs
+# before rhs), with the ring reads inlined. Every rule of a play runs them on every exec bar.
+def _compare_series(sa: int, sb: int, test: Callable[[Any, Any], bool]) -> Compiled:
+    def compare_series(rings: Rings, s: int) -> int:
+        ra = rings[sa]
+        if s >= len(ra):
+            return NOT_READY
+        a = ra[s]
+        if a is None:
+            return NOT_READY
+        rb = rings[sb]
+        if s >= len(rb):
+            return NOT_READY
+        b = rb[s]
+        if b is None:
+            return NOT_READY
+        if a != a or a == "" or b != b or b == "":
+            return MISSING
+        return TRUE if test(a, b) else FALSE
+
+    return compare_series
+
+
+def _compare_literal(sa: int, value: Any, test: Callable[[Any, Any], bool]) -> Compiled:
+    value_missing = _missing(value)
+
+    def compare_literal(rings: Rings, s: int) -> int:
+        ra = rings[sa]
+        if s >= len(ra):
+            return NOT_READY
+        a = ra[s]
+        if a is None:
+            return NOT_READY
+        if a != a or a == "" or value_missing:
+            return MISSING
+        return TRUE if test(a, value) else FALSE
+
+    return compare_literal
+
+
+def _cross_series(sa: int, sb: int, above: bool) -> Compiled:
+    def cross_series(rings: Rings, s: int) -> int:
+        ra, rb = rings[sa], rings[sb]
+        s1 = s + 1
+        if s1 >= len(ra) or s1 >= len(rb):  # s1 in range implies s in range
+            return NOT_READY
+        a, b, a1, b1 = ra[s], rb[s], ra[s1], rb[s1]
+        if a is None or b is None or a1 is None or b1 is None:
+            return NOT_READY
+        if (
+            a != a or a == "" or b != b or b == ""
+            or a1 != a1 or a1 == "" or b1 != b1 or b1 == ""
+        ):  # fmt: skip
+            return MISSING
+        if above:
+            return TRUE if a1 <= b1 and a > b else FALSE
+        return TRUE if a1 >= b1 and a < b else FALSE
+
+    return cross_series
+
+
+def _cross(op: str, fa: Fetch, fb: Fetch, lhs: Operand, rhs: Operand) -> Compiled:
     """cross_above: ``lhs[1] <= rhs[1] and lhs > rhs`` (exec-bar history); cross_below mirrors."""
     above = op == "cross_above"
+    if isinstance(lhs, Series) and isinstance(rhs, Series):
+        return _cross_series(lhs.slot, rhs.slot, above)
 
     def cross(rings: Rings, s: int) -> int:
         a, b = fa(rings, s), fb(rings, s)
