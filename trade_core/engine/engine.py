@@ -90,7 +90,13 @@ class PlayEngine:
         self._trail: dict[str, float] = {}
         self._exec_ms = tf_ms(play.timeframes["exec"])
         self._reasons: dict[str, str] = {}  # link id -> why the engine placed it
-        self._open_entries: dict[str, int] = {}  # live entry link id -> exec bar it was placed
+        # live entry link id -> (exec bar it was placed at, its side "long"/"short")
+        self._open_entries: dict[str, tuple[int, str]] = {}
+        self._waiting_reported: set[str] = set()  # open entries already logged as blocking
+        self._net = 0.0  # signed position qty (base coin) as the venue's fills report it
+        self._half_step = instrument.qty_step / 2.0
+        self._fee_rate = play.model.execution.fees.taker  # opening fee reserved by sizing
+        self._trail_prev: float | None = None  # stop before the last trailing move
         self._open_exits: set[str] = set()
         self._entry_link = ""  # link id of the entry whose fill starts the trailing stop
         self._trailed: set[str] = set()  # entries whose stop the trailing rule has moved
@@ -239,6 +245,8 @@ class PlayEngine:
         if self._halt or self._day_halt:
             self._log(t, "skip", f"{reason}: halted ({self._halt or 'daily loss'})")
             return
+        if self._open_entries and not self._clear_entries(t, side):
+            return
         risk, tick = self.play.model.risk, self.instrument.tick_size
         stop = take = None
         if risk.stop_loss is not None:
@@ -256,7 +264,8 @@ class PlayEngine:
         sized = size_order(risk.sizing, equity=equity, entry_price=bar.close, stop_price=stop,
                            leverage=risk.leverage, system_max_leverage=self.max_leverage,
                            instrument=self.instrument,
-                           market=self.play.model.execution.entry.type == "market")  # fmt: skip
+                           market=self.play.model.execution.entry.type == "market",
+                           fee_rate=self._fee_rate)  # fmt: skip
         if sized.qty is None:
             self._log(t, "skip", f"{reason}: {sized.reason}")
             return
@@ -267,6 +276,21 @@ class PlayEngine:
             self._trail = {"initial": stop, "stop": stop, "entry": bar.close,
                            "extreme": bar.close}  # fmt: skip
         self._sync_state(t, f"{reason} qty {sized.qty:g} stop {stop} target {take}")
+
+    def _clear_entries(self, t: int, side: str) -> bool:
+        """Open entry orders before a new ``side`` entry: one of the same side blocks it (one
+        entry at a time; logged once per order); one of the other side is cancelled first, so
+        a stale order can never fill against the new position. Whether to go on."""
+        for lid, (_, open_side) in list(self._open_entries.items()):
+            if open_side == side:
+                if lid not in self._waiting_reported:
+                    self._waiting_reported.add(lid)
+                    self._log(t, "skip", f"entry.{side}: entry order {lid} is still open")
+                return False
+        for lid in list(self._open_entries):
+            self._log(t, "cancel", f"{lid}: replaced by entry.{side}")
+            self.venue.cancel(lid, t, f"replaced by entry.{side}")
+        return True
 
     def _entry_intent(
         self, t: int, side: str, qty: float, ref: float, stop: float | None,
@@ -294,11 +318,11 @@ class PlayEngine:
                             atr=self._slot_value("trailing.atr"),
                             tick=self.instrument.tick_size)  # fmt: skip
         if new != tr["stop"]:
-            tr["stop"] = new
+            self._trail_prev, tr["stop"] = tr["stop"], new
             self._trailed.add(self._entry_link)
+            self._log(t, "trail", f"stop moved to {new!r}")
             self.venue.set_trading_stop(self.symbol, t, stop_loss=new,
                                         take_profit=pos.take_profit)  # fmt: skip
-            self._log(t, "trail", f"stop moved to {new:g}")
 
     def _track_extreme(self, bar: Bar) -> None:
         pos = self.venue.position(self.symbol)
@@ -339,7 +363,8 @@ class PlayEngine:
         if intent.reduce_only:
             self._open_exits.add(lid)
         else:
-            self._open_entries[lid] = self.result.exec_bars
+            self._open_entries[lid] = (self.result.exec_bars, "long" if intent.side == "Buy"
+                                       else "short")  # fmt: skip
             self._entry_link = lid
         self._log(t, "submit", f"{lid} {intent.side} {intent.qty:g} "
                   f"{intent.order_type} ({intent.reason})")  # fmt: skip
@@ -350,7 +375,7 @@ class PlayEngine:
         ttl = self.play.model.execution.entry.ttl_bars
         if ttl is None:
             return
-        for lid, placed in list(self._open_entries.items()):
+        for lid, (placed, _) in list(self._open_entries.items()):
             if self.result.exec_bars - placed >= ttl:
                 self._log(t, "cancel", f"{lid}: unfilled after {ttl} exec bars (ttl_bars)")
                 self.venue.cancel(lid, t, "ttl")
@@ -361,6 +386,9 @@ class PlayEngine:
             self._record_trade(event)
             return
         if isinstance(event, OrderFilled):
+            self._net += event.qty if event.side == "Buy" else -event.qty
+            if -self._half_step < self._net < self._half_step:
+                self._net = 0.0  # float residue of whole qty steps
             if event.leaves_qty <= 0.0:
                 self._done(event.link_id)
             if event.link_id == self._entry_link and self._trail:
@@ -368,6 +396,8 @@ class PlayEngine:
                 if pos.side is not None:  # trail from the actual fill, not the decision close
                     self._trail["entry"] = self._trail["extreme"] = pos.avg_entry
             self._sync_state(event.ts, f"{event.link_id} filled {event.qty:g} @ {event.price:g}")
+        elif isinstance(event, OrderRejected) and event.link_id.endswith("-tpsl"):
+            self._trading_stop_refused(event)
         elif isinstance(event, OrderRejected | OrderCancelled):
             if self._done(event.link_id):
                 self._log(event.ts, type(event).__name__, f"{event.link_id}: {event.reason}")
@@ -377,11 +407,20 @@ class PlayEngine:
         if self.state == "flat":
             self._trail = {}
 
+    def _trading_stop_refused(self, event: OrderRejected) -> None:
+        """The venue refused a trailing move: the stop in force is still the previous one."""
+        self._log(event.ts, "OrderRejected", f"{event.link_id}: {event.reason}")
+        if self._trail and self._trail_prev is not None:
+            self._trail["stop"] = self._trail_prev
+            self._log(event.ts, "trail", f"stop stays at {self._trail_prev!r}")
+        self._trail_prev = None
+
     def _done(self, link_id: str) -> bool:
         """Forget a finished order of ours; whether it was one still open."""
         was_open = link_id in self._open_exits or link_id in self._open_entries
         self._open_exits.discard(link_id)
         self._open_entries.pop(link_id, None)
+        self._waiting_reported.discard(link_id)
         return was_open
 
     def _record_trade(self, rec: PositionClosed) -> None:
@@ -397,10 +436,11 @@ class PlayEngine:
                   f"({reason}): net {trade.net_pnl:.2f} USDT")  # fmt: skip
 
     def _sync_state(self, t: int, reason: str) -> None:
-        """Move the position state machine to what the venue and our open orders say:
-        flat -> entering -> open -> exiting -> flat (a reversal passes exiting, entering)."""
-        pos = self.venue.position(self.symbol)
-        if pos.side is None:
+        """Move the position state machine to what the venue's events and our open orders
+        say: flat -> entering -> open -> exiting -> flat (a reversal passes exiting, entering).
+        The position is the running sum of the reported fills, not the venue's state now, so
+        two fills in one bar still pass through every state in order."""
+        if -self._half_step < self._net < self._half_step:
             new = "entering" if self._open_entries else "flat"
         else:
             new = "exiting" if self._open_exits else "open"

@@ -13,9 +13,11 @@ starts with the verdict, ``"order qty 0.166 (notional 9960 USDT); ..."`` or ``"n
    ``notional``   qty = notional / entry;
    ``equity_pct`` qty = equity * equity_pct / 100 / entry;
    ``qty``        qty as given.
-2. Leverage cap: ``qty * entry`` may not exceed ``L * equity`` with ``L = min(play leverage,
-   system cap, instrument max leverage)``; a larger request is cut to ``L * equity / entry``
-   (``capped_by="leverage"``).
+2. Leverage cap: ``qty * entry`` may not exceed ``L * equity / (1 + L * fee_rate)`` with
+   ``L = min(play leverage, system cap, instrument max leverage)``; a larger request is cut to
+   that notional / entry (``capped_by="leverage"``). The ``1 + L * fee_rate`` reserves the
+   opening fee: at exactly ``L * equity`` the initial margin would take the whole equity and
+   the exchange would refuse the order for want of the fee (Bybit 110007).
 3. Order-size cap: ``max_mkt_qty`` for market orders (``max_qty`` where it is unknown),
    ``max_qty`` for limit orders (``capped_by="max_qty"``). ``capped_by`` names the last cap
    that cut the quantity, i.e. the binding one.
@@ -74,6 +76,7 @@ def size_order(
     system_max_leverage: float,
     instrument: Instrument,
     market: bool,
+    fee_rate: float = 0.0,
 ) -> SizingDecision:
     """Size one entry order (see the module docstring for the rules).
 
@@ -82,7 +85,8 @@ def size_order(
     be placed (already on the tick grid), USDT; needed for ``risk_pct`` only.
     ``leverage``: the play's ``risk.leverage``. ``system_max_leverage``:
     ``Settings.trade_max_leverage``. ``market``: a market order (``max_mkt_qty`` applies) rather
-    than a limit order (``max_qty``).
+    than a limit order (``max_qty``). ``fee_rate``: the opening fee rate (fraction) reserved at
+    the leverage cap.
     """
     _check_leverage(leverage, "leverage")
     _check_leverage(system_max_leverage, "system_max_leverage")
@@ -94,8 +98,9 @@ def size_order(
         return _no_order(note, None)
     notes = [note]
     qty, capped_by = _apply_caps(
-        raw, equity, entry_price, leverage, system_max_leverage, instrument, market, notes
-    )
+        raw, equity, entry_price, leverage, system_max_leverage, instrument, market, notes,
+        fee_rate,
+    )  # fmt: skip
     step = instrument.qty_step
     rounded = _round_down(qty, step)
     notes.append(f"rounded down to step {_fmt(step)}: {_fmt(rounded)}")
@@ -178,18 +183,19 @@ def _apply_caps(
     instrument: Instrument,
     market: bool,
     notes: list[str],
+    fee_rate: float = 0.0,
 ) -> tuple[float, str | None]:
     """``qty`` (base coin) cut to the leverage and order-size caps; appends a note per cut."""
     capped_by: str | None = None
     lev = effective_leverage(leverage, system_max_leverage, instrument)
-    max_notional = lev * equity
+    max_notional = lev * equity / (1.0 + lev * max(fee_rate, 0.0))
     if qty * entry > max_notional:
         qty = max_notional / entry
         capped_by = "leverage"
         notes.append(
             f"capped by leverage {_fmt(lev)}x (min of play {_fmt(leverage)}, system "
             f"{_fmt(system_max_leverage)}, instrument {_fmt(instrument.max_leverage)}): "
-            f"max notional {_fmt(max_notional)} USDT -> {_fmt(qty)}"
+            f"max notional {_fmt(max_notional)} USDT (opening fee reserved) -> {_fmt(qty)}"
         )
     max_qty, label = _max_order_qty(instrument, market)
     if max_qty is not None and qty > max_qty:

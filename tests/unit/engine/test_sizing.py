@@ -375,3 +375,19 @@ def test_rejects_exactly_when_the_rounded_qty_is_below_a_minimum(notional, entry
     else:
         assert d.qty is not None
         assert D(d.qty) <= qty + D(ins.qty_step)
+
+
+def test_the_leverage_cap_reserves_the_opening_fee():
+    # 5x on 1,000 USDT at 20,000: without the fee the cap is 5,000 USDT = 0.25 BTC, whose
+    # margin (1,000) leaves nothing for the 2.75 USDT taker fee. Reserving it: 5,000 /
+    # (1 + 5 * 0.00055) = 4,986.29 USDT -> 0.2493 BTC -> 0.249 on the 0.001 step; margin
+    # 996.00 + fee 2.74 = 998.74 <= 1,000.
+    d = size_order(
+        Sizing(qty=1.0), equity=1_000.0, entry_price=20_000.0, stop_price=None, leverage=5.0,
+        system_max_leverage=10.0, instrument=BTC, market=True, fee_rate=0.00055,
+    )  # fmt: skip
+    assert_order(d, 0.249, 0.249 * 20_000.0, capped_by="leverage")
+    assert 0.249 * 20_000.0 / 5.0 + 0.249 * 20_000.0 * 0.00055 <= 1_000.0
+    assert "opening fee reserved" in d.reason
+    no_fee = size(Sizing(qty=1.0), equity=1_000.0, entry=20_000.0, leverage=5.0)
+    assert no_fee.qty == 0.25
