@@ -23,6 +23,39 @@ BASE: dict[str, Any] = {
 }
 
 
+AVAX_TREND: dict[str, Any] = {
+    "market": {"symbol": "AVAXUSDT"},
+    "timeframes": {"exec": "15m", "high": "1h"},
+    "features": {
+        "fast": {"indicator": "ema", "length": 9},
+        "slow": {"indicator": "ema", "length": 21},
+        "trend": {"indicator": "ema", "length": 50, "tf": "high"},
+        "atr": {"indicator": "atr", "length": 14},
+    },
+    "entries": {
+        "long": {"all": [["fast", "cross_above", "slow"], ["close@high", "gt", "trend"]]},
+        "short": {"all": [["fast", "cross_below", "slow"], ["close@high", "lt", "trend"]]},
+    },
+    "exits": {"long": ["fast", "cross_below", "slow"], "short": ["fast", "cross_above", "slow"]},
+    "risk": {
+        "stop_loss": {"atr": "atr", "mult": 2.0},
+        "take_profit": {"rr": 2.0},
+        "trailing": {"activate_rr": 1.0, "atr": "atr", "mult": 1.5},
+        "sizing": {"risk_pct": 1.0},
+        "leverage": 3,
+        "max_drawdown_pct": 30,
+    },
+    "execution": {"slippage_bps": 2},
+}
+"""A trend play that trades ~40 times on the bundled AVAXUSDT month: EMA 9/21 crosses with
+a 1h EMA-50 filter, ATR stop, 2R target, trailing stop, risk sizing, a drawdown halt."""
+
+
+def avax_trend_text(**overrides: Any) -> str:
+    """:data:`AVAX_TREND` as YAML, top-level sections replaced by ``overrides``."""
+    return play_text(**{**AVAX_TREND, **overrides})
+
+
 def play_doc(**overrides: Any) -> dict[str, Any]:
     doc = {k: (dict(v) if isinstance(v, dict) else v) for k, v in BASE.items()}
     doc.update(overrides)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-from tests.support.plays import play_text
+from tests.support.plays import AVAX_TREND, avax_trend_text, play_text
 from trade_core.backtest.audit import run_audit
 from trade_core.backtest.audit_tables import fill_kind
 from trade_core.backtest.inputs import load_data, synthetic_data
@@ -43,21 +43,8 @@ AVAX = {
 }
 CROSS = {"long": ["fast", "cross_above", "slow"], "short": ["fast", "cross_below", "slow"]}
 
-MAIN = play_text(
-    **AVAX,
-    entries={
-        "long": {"all": [["fast", "cross_above", "slow"], ["close@high", "gt", "trend"]]},
-        "short": {"all": [["fast", "cross_below", "slow"], ["close@high", "lt", "trend"]]},
-    },
-    exits={"long": ["fast", "cross_below", "slow"], "short": ["fast", "cross_above", "slow"]},
-    risk={
-        "stop_loss": {"atr": "atr", "mult": 2.0},
-        "take_profit": {"rr": 2.0},
-        "trailing": {"activate_rr": 1.0, "atr": "atr", "mult": 1.5},
-        "sizing": {"risk_pct": 1.0},
-        "leverage": 3,
-    },
-    execution={"slippage_bps": 2},
+MAIN = avax_trend_text(
+    risk={k: v for k, v in AVAX_TREND["risk"].items() if k != "max_drawdown_pct"}
 )
 TIGHT = play_text(
     market={"symbol": "AVAXUSDT"},

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from tests.support.plays import play_text
+from tests.support.plays import avax_trend_text, play_text
 from trade_core.backtest.inputs import load_data
 from trade_core.backtest.report import (
     ReportFiles,
@@ -30,31 +30,7 @@ from trade_core.play import load_play_text
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TRADE_ROW = re.compile(r'<tr class="(?:win|loss|even)">')
 
-TRADING = play_text(
-    name="report_test",
-    market={"symbol": "AVAXUSDT"},
-    timeframes={"exec": "15m", "high": "1h"},
-    features={
-        "fast": {"indicator": "ema", "length": 9},
-        "slow": {"indicator": "ema", "length": 21},
-        "trend": {"indicator": "ema", "length": 50, "tf": "high"},
-        "atr": {"indicator": "atr", "length": 14},
-    },
-    entries={
-        "long": {"all": [["fast", "cross_above", "slow"], ["close@high", "gt", "trend"]]},
-        "short": {"all": [["fast", "cross_below", "slow"], ["close@high", "lt", "trend"]]},
-    },
-    exits={"long": ["fast", "cross_below", "slow"], "short": ["fast", "cross_above", "slow"]},
-    risk={
-        "stop_loss": {"atr": "atr", "mult": 2.0},
-        "take_profit": {"rr": 2.0},
-        "trailing": {"activate_rr": 1.0, "atr": "atr", "mult": 1.5},
-        "sizing": {"risk_pct": 1.0},
-        "leverage": 3,
-        "max_drawdown_pct": 30,
-    },
-    execution={"slippage_bps": 2},
-)
+TRADING = avax_trend_text(name="report_test")
 IDLE = play_text(name="idle", market={"symbol": "AVAXUSDT"}, entries={"long": ["close", "lt", 0]})
 
 

@@ -4,7 +4,7 @@ is deterministic, and a live-shaped replay feed gives exactly the batch result."
 import pandas as pd
 import pytest
 
-from tests.support.plays import play_text
+from tests.support.plays import avax_trend_text
 from trade_core.data.candles import Candles
 from trade_core.data.instruments import load_bundled_instruments
 from trade_core.data.samples import BUNDLED_SAMPLES
@@ -15,30 +15,7 @@ from trade_core.play import load_play_text
 from trade_core.sim.models import FixedRateFees, FixedSlippage
 from trade_core.sim.venue import SimVenue
 
-PLAY = play_text(
-    market={"symbol": "AVAXUSDT"},
-    timeframes={"exec": "15m", "high": "1h"},
-    features={
-        "fast": {"indicator": "ema", "length": 9},
-        "slow": {"indicator": "ema", "length": 21},
-        "trend": {"indicator": "ema", "length": 50, "tf": "high"},
-        "atr": {"indicator": "atr", "length": 14},
-    },
-    entries={
-        "long": {"all": [["fast", "cross_above", "slow"], ["close@high", "gt", "trend"]]},
-        "short": {"all": [["fast", "cross_below", "slow"], ["close@high", "lt", "trend"]]},
-    },
-    exits={"long": ["fast", "cross_below", "slow"], "short": ["fast", "cross_above", "slow"]},
-    risk={
-        "stop_loss": {"atr": "atr", "mult": 2.0},
-        "take_profit": {"rr": 2.0},
-        "trailing": {"activate_rr": 1.0, "atr": "atr", "mult": 1.5},
-        "sizing": {"risk_pct": 1.0},
-        "leverage": 3,
-        "max_drawdown_pct": 30,
-    },
-    execution={"slippage_bps": 2},
-)
+PLAY = avax_trend_text()
 
 
 @pytest.fixture(scope="module")
