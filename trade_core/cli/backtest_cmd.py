@@ -80,15 +80,23 @@ def _audit_level(value: str) -> tuple[str, bool]:
     return value, value == "full"
 
 
+# What to run on, shared by every command that backtests a Play (backtest, play lookahead).
+PLAY_ARG = typer.Argument(..., metavar="PLAY", help="The Play file (.yml).")
+SYMBOL_OPT = typer.Option(None, "--symbol", help="Trade this symbol instead.")
+START_OPT = typer.Option(None, "--start", help="First bar (ISO date/time or ms).")
+END_OPT = typer.Option(None, "--end", help="End, exclusive (ISO date/time or ms).")
+DATA_OPT = typer.Option(
+    "store", "--data", help="store, synthetic, bundled, or a candle file (.csv/.parquet)."
+)
+
+
 @app.command("backtest")
 def backtest_cmd(
-    play_path: Path = typer.Argument(..., metavar="PLAY", help="The Play file (.yml)."),
-    symbol: str | None = typer.Option(None, "--symbol", help="Trade this symbol instead."),
-    start: str | None = typer.Option(None, "--start", help="First bar (ISO date/time or ms)."),
-    end: str | None = typer.Option(None, "--end", help="End, exclusive (ISO date/time or ms)."),
-    data: str = typer.Option(
-        "store", "--data", help="store, synthetic, bundled, or a candle file (.csv/.parquet)."
-    ),
+    play_path: Path = PLAY_ARG,
+    symbol: str | None = SYMBOL_OPT,
+    start: str | None = START_OPT,
+    end: str | None = END_OPT,
+    data: str = DATA_OPT,
     out_dir: Path | None = typer.Option(None, "--out", help="Write the HTML/PNG report here."),
     json_path: Path | None = typer.Option(None, "--json", help="Write the result as JSON."),
     feed: str = typer.Option("batch", "--feed", help="batch, or stream (live-shaped replay)."),

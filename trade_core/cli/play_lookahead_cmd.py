@@ -13,7 +13,14 @@ import typer
 from rich.table import Table
 
 from trade_core.backtest.runner import RunConfig
-from trade_core.cli.backtest_cmd import play_and_data
+from trade_core.cli.backtest_cmd import (
+    DATA_OPT,
+    END_OPT,
+    PLAY_ARG,
+    START_OPT,
+    SYMBOL_OPT,
+    play_and_data,
+)
 from trade_core.cli.console import out, progress_bar
 from trade_core.cli.play_cmd import play_app
 from trade_core.config import get_settings
@@ -31,13 +38,11 @@ class LookaheadFoundError(TradeError):
 
 @play_app.command("lookahead")
 def lookahead_cmd(
-    play_path: Path = typer.Argument(..., metavar="PLAY", help="The Play file (.yml)."),
-    symbol: str | None = typer.Option(None, "--symbol", help="Trade this symbol instead."),
-    start: str | None = typer.Option(None, "--start", help="First bar (ISO date/time or ms)."),
-    end: str | None = typer.Option(None, "--end", help="End, exclusive (ISO date/time or ms)."),
-    data: str = typer.Option(
-        "store", "--data", help="store, synthetic, bundled, or a candle file (.csv/.parquet)."
-    ),
+    play_path: Path = PLAY_ARG,
+    symbol: str | None = SYMBOL_OPT,
+    start: str | None = START_OPT,
+    end: str | None = END_OPT,
+    data: str = DATA_OPT,
     points: int = typer.Option(12, "--points", min=1, help="How many truncation points."),
 ) -> None:
     """Re-run PLAY on data truncated at --points cut times; report any decision that changes."""
