@@ -73,12 +73,15 @@ class BacktestData:
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    """How to run: the feed, the audit level and the system leverage cap (a multiple)."""
+    """How to run: the feed, the audit level, the system leverage cap (a multiple), the
+    maintenance-margin basis and the optional volume-participation cap (fraction of each 1m
+    bar's volume the account's fills may take; None = no cap)."""
 
     feed: Feed = "batch"
     audit: AuditLevel = "basic"
     max_leverage: float = 10.0
     mm_basis: str = "mark"
+    max_participation: float | None = None
 
 
 def venue_leverage(play: Play, instrument: Instrument, max_leverage: float) -> float:
@@ -97,6 +100,7 @@ def make_venue(play: Play, data: BacktestData, cfg: RunConfig) -> SimVenue:
         slippage_model=FixedSlippage(ex.slippage_bps),
         funding=(data.funding_ts, data.funding_rate) if len(data.funding_ts) else None,
         mm_basis=cfg.mm_basis,
+        max_participation=cfg.max_participation,
     )
 
 
@@ -193,6 +197,7 @@ def package(
             "slippage_bps": ex.slippage_bps, "leverage": venue_leverage(
                 play, data.instrument, cfg.max_leverage),
             "max_leverage": cfg.max_leverage, "mm_basis": cfg.mm_basis,
+            "max_participation": cfg.max_participation,
         },
         open_fees=open_fees if pos.side is not None else 0.0,
         open_funding=open_funding if pos.side is not None else 0.0,

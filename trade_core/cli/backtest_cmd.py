@@ -100,6 +100,9 @@ def backtest_cmd(
     out_dir: Path | None = typer.Option(None, "--out", help="Write the HTML/PNG report here."),
     json_path: Path | None = typer.Option(None, "--json", help="Write the result as JSON."),
     feed: str = typer.Option("batch", "--feed", help="batch, or stream (live-shaped replay)."),
+    participation: float | None = typer.Option(
+        None, "--max-participation", help="Cap fills at this fraction of each 1m bar's volume."
+    ),
     audit: str = typer.Option(
         "basic",
         "--audit",
@@ -114,7 +117,10 @@ def backtest_cmd(
     if feed not in ("batch", "stream"):
         raise BadInputError(f"--feed {feed!r}: expected batch or stream")
     play, bt_data = play_and_data(play_path, symbol, data, start, end)
-    cfg = RunConfig(feed=feed, audit=level, max_leverage=get_settings().trade_max_leverage)  # type: ignore[arg-type]
+    if participation is not None and not 0.0 < participation <= 1.0:
+        raise BadInputError(f"--max-participation {participation}: expected 0 < f <= 1")
+    cfg = RunConfig(feed=feed, audit=level, max_leverage=get_settings().trade_max_leverage,  # type: ignore[arg-type]
+                    max_participation=participation)  # fmt: skip
     with progress_bar(f"backtest {play.name}", "1m bars") as bar:
         result = run_backtest(play, bt_data, cfg, on_progress=bar)
     print_summary(result)

@@ -192,3 +192,14 @@ def test_exposure_is_the_union_of_holding_spans(spans, is_open, since):
     if is_open:
         covered[since:end] = True
     assert exposure_ms(trades, is_open, since, end) == int(covered.sum())  # type: ignore[arg-type]
+
+
+def test_a_volume_cap_splits_fills_and_the_audit_still_passes(play, bundled, result):
+    capped = run_backtest(play, bundled, RunConfig(audit="basic", max_participation=0.005))
+    assert len(capped.fills) > 3 * len(result.fills)  # orders fill over several bars
+    assert capped.settings["max_participation"] == 0.005
+    assert capped.audit and capped.audit_passed, [c for c in capped.audit if not c.passed]
+    volume = dict(zip(bundled.candles.ts.tolist(), bundled.candles.volume.tolist(), strict=True))
+    for f in capped.fills:
+        if not f.reduce_only:  # entries are capped; closes never are
+            assert f.qty <= 0.005 * volume[f.ts // 60_000 * 60_000] + 1e-9
