@@ -6,7 +6,8 @@ Two plays on the deterministic synthetic BTCUSDT market (seed 7, with funding), 
 1m bars (525,600) by default:
 
 * **reference**: EMA(20)/EMA(50) cross on exec 1m, long on a cross up, short on a cross down
-  (an entry against an open position reverses it), 1 % stop, 2 % target, qty 1, taker
+  (an entry against an open position reverses it), 1 % stop, 2 % target, qty 1 on a
+  1,000,000 USDT account (so every trade is 1 unit all year), taker
   0.055 %, no slippage;
 * **mtf8**: exec 15m, med 1h, high 4h with 8 features (EMA, RSI, ATR, Bollinger on exec;
   MACD, Donchian on med; ADX, swing structure on high).
@@ -48,9 +49,16 @@ REFERENCE = {  # the issue's reproduction: tests/support/plays.py BASE with thes
         "slow": {"indicator": "ema", "length": 50},
     },
     "entries": {"long": ["fast", "cross_above", "slow"], "short": ["fast", "cross_below", "slow"]},
-    "risk": {"stop_loss": {"pct": 1.0}, "take_profit": {"pct": 2.0}, "sizing": {"qty": 1.0}},
+    "risk": {
+        "stop_loss": {"pct": 1.0},
+        "take_profit": {"pct": 2.0},
+        "sizing": {"qty": 1.0},
+    },
     "execution": {"fees": {"taker": 0.00055, "maker": 0.0002}},
-}  # account: the default starting equity, 10,000 USDT
+    # 1 unit on every trade for the whole year: the strategy pays ~0.11 % per round trip,
+    # which would exhaust a 10,000 USDT account within weeks and stop the trading
+    "account": {"starting_equity": 1_000_000},
+}
 
 MTF8 = """
 name: bench_mtf8
