@@ -47,7 +47,11 @@ def _expand(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found = sorted([*p.rglob("*.yml"), *p.rglob("*.yaml")])
+            found = sorted(
+                f
+                for f in [*p.rglob("*.yml"), *p.rglob("*.yaml")]
+                if not f.name.endswith((".expect.yml", ".expect.yaml"))  # validation-suite data
+            )
             if not found:
                 raise BadInputError(f"{p}: no .yml play files in this folder")
             files.extend(found)
