@@ -32,9 +32,10 @@ def validate_suite_cmd(
     group: str | None = typer.Option(None, "--group", help="Run only this group (a folder)."),
     json_path: Path | None = typer.Option(None, "--json", help="Write every verdict as JSON."),
 ) -> None:
-    """Run the validation plays: each deterministic play must reproduce its hand-derived
-    trades and equity and pass all 23 audit checks; each real-data play must pass the audit
-    with stream == batch."""
+    """Run the validation play suite; exit 1 if any play fails.
+
+    Each deterministic play must reproduce its hand-derived trades and equity and pass all
+    23 audit checks; each real-data play must pass the audit with stream == batch."""
     root = path if path is not None else validation_root()
     cases = discover(root, group)
     if not cases:
