@@ -17,7 +17,8 @@ def _commands(help_text: str) -> dict[str, str]:
 def test_help_lists_every_command_with_one_line_help():
     root = _commands(run_trade("--help").out)
     assert set(root) == {
-        "quickstart", "config", "data", "play", "features", "backtest", "validate-suite"
+        "quickstart", "config", "data", "play", "features", "backtest", "validate-suite",
+        "validate",
     }  # fmt: skip
     data = _commands(run_trade("data", "--help").out)
     assert set(data) == {

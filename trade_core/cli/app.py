@@ -64,6 +64,7 @@ def _register() -> None:
         play_cmd,
         play_lookahead_cmd,
         quickstart_cmd,
+        validate_cmd,
         validate_suite_cmd,
     )
 

@@ -1,0 +1,181 @@
+"""``trade validate``: run the ``validate-play`` Prefect flow in this process for each Play,
+print every gate's verdict, and say where to see the runs.
+
+Without ``PREFECT_API_URL`` Prefect starts a temporary local server for the process (~10 s
+on 2 cores) and records the runs in its local database (``$PREFECT_HOME``, default
+``~/.prefect``); with it, the runs go to that server. Runs are logged to MLflow unless
+``--no-track``. Prefect (and through it MLflow and Great Expectations) is imported inside the
+command, after the arguments are checked, so other commands and bad input stay fast.
+Prefect's log lines stay off the terminal (they go to the Prefect server with the run);
+``--debug`` shows them.
+
+Exit codes: 0 every gate of every Play passed, 1 a gate failed, 2 bad input (a Play's
+problems as ``file:line``, missing data, a wrong option).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from trade_core.cli.app import app
+from trade_core.cli.backtest_cmd import DATA_OPT, END_OPT, START_OPT
+from trade_core.cli.console import err, out
+from trade_core.config import get_settings
+from trade_core.errors import BadInputError, TradeError
+from trade_core.play import load_play
+from trade_core.timestamps import fmt_ts, parse_time
+
+if TYPE_CHECKING:
+    from flows.validate_play import Verdict
+
+DATA_KEYWORDS = ("store", "bundled", "synthetic")
+PREFECT_UI_DEFAULT = "http://127.0.0.1:4200"
+
+
+class GateFailedError(TradeError):
+    """A Play failed one of its gates (exit 1)."""
+
+    exit_code = 1
+
+
+def check_inputs(
+    plays: list[Path], data: str, split: float, start: str | None, end: str | None
+) -> None:
+    """Everything that can be checked before Prefect starts; :class:`BadInputError` (exit 2)
+    naming what is wrong."""
+    for path in plays:
+        load_play(path)  # PlayValidationError lists every problem as file:line
+    if data not in DATA_KEYWORDS and not Path(data).is_file():
+        raise BadInputError(
+            f"--data {data}: no such file (expected store, bundled, synthetic or a candle file)"
+        )
+    if not (math.isfinite(split) and 0.0 < split < 1.0):
+        raise BadInputError(f"--split {split}: expected a fraction between 0 and 1 (e.g. 0.7)")
+    lo = parse_time(start) if start else None
+    hi = parse_time(end) if end else None
+    if lo is not None and hi is not None and hi <= lo:
+        raise BadInputError(f"--end {fmt_ts(hi)} is not after --start {fmt_ts(lo)}")
+
+
+class _NoPrefectRecords(logging.Filter):
+    """Drops the records of Prefect's loggers (``prefect``, ``prefect.flow_runs``, ...)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith("prefect")
+
+
+def _quiet_prefect() -> None:
+    """Keep Prefect's per-task log lines (and its tracebacks of errors that the command
+    reports itself, in one line) off the terminal; they still go to the Prefect server with
+    the flow run. ``--debug`` shows them."""
+    from trade_core.cli.app import _state
+
+    if _state["debug"]:
+        return
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _NoPrefectRecords) for f in handler.filters):
+            handler.addFilter(_NoPrefectRecords())
+
+
+@app.command("validate")
+def validate_cmd(
+    plays: list[Path] = typer.Argument(..., metavar="PLAY", help="Play files (.yml)."),
+    data: str = DATA_OPT,
+    split: float = typer.Option(
+        0.7, "--split", help="Fraction of the span in-sample (by time); the rest out-of-sample."
+    ),
+    start: str | None = START_OPT,
+    end: str | None = END_OPT,
+    track: bool = typer.Option(True, "--track/--no-track", help="Log the runs to MLflow."),
+) -> None:
+    """Run the validate-play flow on plays; exit 1 if a gate fails.
+
+    Gates: data quality, the 23-check audit in- and out-of-sample, the Play's thresholds.
+
+    Exit 0 when every gate passes, 1 when one fails, 2 on bad input."""
+    check_inputs(plays, data, split, start, end)
+    _quiet_prefect()
+    if not os.environ.get("PREFECT_API_URL"):
+        err.print(
+            "starting a temporary Prefect server for this run (~10 s; set "
+            "PREFECT_API_URL to use a running one)"
+        )
+    from flows.validate_play import validate_play
+
+    verdicts: list[Verdict] = []
+    for path in plays:
+        err.print(f"validating {path} on {data} ...")
+        verdicts.append(
+            validate_play(play=str(path), data=data, split=split, start=start, end=end, track=track)
+        )
+    print_verdicts(verdicts)
+    print_where(verdicts)
+    failed = [v["play"] for v in verdicts if not v["passed"]]
+    if failed:
+        raise GateFailedError(
+            f"{len(failed)} of {len(verdicts)} play(s) failed a gate: " + ", ".join(failed)
+        )
+
+
+def _num(x: Any) -> str:
+    from tasks.gate_tasks import num
+
+    return num(x)
+
+
+def print_verdicts(verdicts: list[Verdict]) -> None:
+    """One row per gate of each Play, then each Play's verdict with the failed reasons."""
+    table = Table("play", "gate", "value", "threshold", "result")
+    for v in verdicts:
+        for g in v["gates"]:
+            result = "[green]pass[/green]" if g["passed"] else "[red]FAIL[/red]"
+            table.add_row(v["play"], g["gate"], _num(g["value"]), _num(g["threshold"]), result)
+    out.print(table)
+    for v in verdicts:
+        if v["passed"]:
+            out.print(f"{v['play']}: [green]PASSED[/green] every gate")
+            continue
+        out.print(f"{v['play']}: [red]FAILED[/red]")
+        for reason in v["failed_reasons"]:
+            out.print(f"  - {reason}")
+
+
+def print_where(verdicts: list[Verdict]) -> None:
+    """Where the reports, the MLflow runs and the Prefect flow runs are, and how to open
+    each UI."""
+    for v in verdicts:
+        out.print(f"{v['play']}: reports in {v['report_dir']}")
+        if v["mlflow_url"]:
+            out.print(f"{v['play']}: MLflow run {v['mlflow_url']}")
+        if v["flow_run_id"]:
+            out.print(
+                f"{v['play']}: Prefect flow run {_prefect_ui()}/runs/flow-run/{v['flow_run_id']}"
+            )
+    if any(v["mlflow_url"] for v in verdicts):
+        uri = get_settings().mlflow_uri
+        if uri.startswith("sqlite:///"):
+            home = get_settings().mlflow_artifacts.resolve()
+            out.print(
+                f"open MLflow: uv run mlflow server --backend-store-uri {uri} "
+                f"--artifacts-destination {home} --host 127.0.0.1 --port 5000"
+            )
+        else:
+            out.print(f"open MLflow: {uri}")
+    if not os.environ.get("PREFECT_API_URL"):
+        out.print(
+            "open Prefect: uv run prefect server start, then the links above "
+            "(the runs are in Prefect's local database)"
+        )
+
+
+def _prefect_ui() -> str:
+    api = os.environ.get("PREFECT_API_URL", "").rstrip("/")
+    return api[: -len("/api")] if api.endswith("/api") else api or PREFECT_UI_DEFAULT
