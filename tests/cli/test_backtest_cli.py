@@ -82,3 +82,22 @@ def test_lookahead_command_reports_a_clean_play(trade_home, play_file):
                   "2026-06-08", "--points", "4")  # fmt: skip
     assert r.code == 0, r.err
     assert "4 truncated re-runs" in r.out and "no look-ahead" in r.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["backtest", "p.yml", "--audit"], ["backtest", "p.yml", "--audit=show"]),
+        (["backtest", "--audit", "p.yml"], ["backtest", "--audit=show", "p.yml"]),
+        (["backtest", "p.yml", "--audit", "full"], ["backtest", "p.yml", "--audit=full"]),
+        (
+            ["backtest", "p.yml", "--audit", "--json", "a"],
+            ["backtest", "p.yml", "--audit=show", "--json", "a"],
+        ),
+        (["backtest", "p.yml", "--audit", "x"], ["backtest", "p.yml", "--audit=x"]),
+    ],
+)
+def test_audit_takes_an_optional_level(argv, expected):
+    from trade_core.cli.backtest_cmd import optional_audit_value
+
+    assert optional_audit_value(argv) == expected

@@ -49,25 +49,23 @@ def play_and_data(
 
 def optional_audit_value(argv: list[str]) -> list[str]:
     """Let ``--audit`` stand alone or take a level: ``--audit`` -> ``--audit=show``,
-    ``--audit full`` -> ``--audit=full`` (click options cannot have an optional value)."""
+    ``--audit full`` -> ``--audit=full`` (click options cannot have an optional value). The
+    next word is taken as the level unless it is an option or a play file; a wrong level is
+    then refused by :func:`_audit_level` with the reason."""
     out_args: list[str] = []
     i = 0
     while i < len(argv):
         arg = argv[i]
-        if arg == "--audit":
-            nxt = argv[i + 1] if i + 1 < len(argv) else None
-            if nxt is not None and not nxt.startswith("-") and nxt in (*AUDIT_LEVELS, _SHOW):
-                out_args.append(f"--audit={nxt}")
-                i += 2
-                continue
-            if nxt is not None and not nxt.startswith("-") and not nxt.endswith((".yml", ".yaml")):
-                out_args.append(f"--audit={nxt}")  # a wrong level: rejected with the reason
-                i += 2
-                continue
-            out_args.append(f"--audit={_SHOW}")
-        else:
-            out_args.append(arg)
         i += 1
+        if arg != "--audit":
+            out_args.append(arg)
+            continue
+        nxt = argv[i] if i < len(argv) else ""
+        if nxt and not nxt.startswith("-") and not nxt.endswith((".yml", ".yaml")):
+            out_args.append(f"--audit={nxt}")
+            i += 1
+        else:
+            out_args.append(f"--audit={_SHOW}")
     return out_args
 
 
