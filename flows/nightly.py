@@ -17,20 +17,23 @@ the summary and artifact always exist. A failed gate is a verdict, not an error.
 **Task runner.** ``ThreadPoolTaskRunner`` by default (``max_workers`` = CPU count). The
 engine is pure Python, so threads overlap the I/O (data, MLflow, reports) but not the
 backtests themselves; for parallel backtests use a process- or cluster-based runner. Choose
-it with the ``TRADE_TASK_RUNNER`` environment variable (read when this module is imported,
-so it also applies to served deployments) or per run with the ``task_runner`` parameter:
+it with the ``TRADE_TASK_RUNNER`` setting (environment or ``.env``; read when this module is
+imported, so it also applies to served deployments) or per run with the ``task_runner``
+parameter:
 
 - ``threads`` or ``threads:N`` (N worker threads);
 - ``package.module:ClassName``: any Prefect task runner, built with the keyword arguments in
-  ``TRADE_TASK_RUNNER_OPTIONS`` (JSON) or the ``task_runner_options`` parameter, e.g.
-  ``prefect_dask:DaskTaskRunner`` with ``{"cluster_kwargs": {"n_workers": 4}}`` or
+  the ``TRADE_TASK_RUNNER_OPTIONS`` setting (JSON) or the ``task_runner_options`` parameter,
+  e.g. ``prefect_dask:DaskTaskRunner`` with ``{"cluster_kwargs": {"n_workers": 4}}`` or
   ``{"address": "tcp://scheduler:8786"}``, or ``prefect_ray:RayTaskRunner`` with
   ``{"address": "ray://head:10001"}``. ``prefect-dask``/``prefect-ray`` are not dependencies
   of TRADE: install them where the flow runs (docs/orchestration.md).
 
-The validation play suite (``plays/validation``, expected results beside each play) is not
-run here: ``trade validate-suite`` runs it. The marked hook below is where it joins the
-night.
+**The validation suite.** After the plays, the night runs the validation play suite
+(``plays/validation``: :mod:`tasks.suite_tasks`, the same run as ``trade validate-suite``)
+unless ``suite`` is false; ``suite_group`` runs one group of it. Its totals and failed
+plays join the summary and the artifact; a failed suite play is reported, like a failed
+gate, and the flow run still ends Completed.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import os
 from pathlib import Path
 from typing import Any, TypedDict
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, wait
@@ -49,12 +52,13 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.validate_play import current_flow_run_id, validate
 from tasks.play_tasks import resolve_play_path
+from tasks.suite_tasks import SuiteSummary, run_validation_suite
+from tasks.task_decorator import trade_task
 from tasks.tracking_tasks import Regression, previous_nightly_metrics
+from trade_core.config import get_settings
 from trade_core.errors import BadInputError
 
 FLOW_NAME = "nightly-validation"
-TASK_RUNNER_ENV = "TRADE_TASK_RUNNER"
-TASK_RUNNER_OPTIONS_ENV = "TRADE_TASK_RUNNER_OPTIONS"
 PLAY_SUFFIXES = (".yml", ".yaml")
 EXPECT_SUFFIX = ".expect.yml"  # expected-result files of the validation suite, not plays
 
@@ -82,6 +86,7 @@ class NightSummary(TypedDict):
     task_runner: str
     plays: list[PlayNight]
     totals: dict[str, int]  # plays, passed, failed, errors, regressions
+    suite: SuiteSummary | None  # the validation play suite; None when not run
 
 
 # ----------------------------------------------------------------------- task runners
@@ -117,14 +122,20 @@ def build_task_runner(spec: str | None = None, options: dict[str, Any] | None = 
     return runner
 
 
-def task_runner_from_env() -> TaskRunner:
-    """The runner ``TRADE_TASK_RUNNER`` / ``TRADE_TASK_RUNNER_OPTIONS`` (JSON) name."""
-    raw = os.environ.get(TASK_RUNNER_OPTIONS_ENV, "").strip()
+def task_runner_from_settings() -> TaskRunner:
+    """The runner the ``TRADE_TASK_RUNNER`` / ``TRADE_TASK_RUNNER_OPTIONS`` (a JSON object)
+    settings name."""
+    settings = get_settings()
+    raw = (settings.trade_task_runner_options or "").strip()
     try:
         options = json.loads(raw) if raw else None
     except json.JSONDecodeError as exc:
-        raise BadInputError(f"{TASK_RUNNER_OPTIONS_ENV} is not JSON: {exc}") from None
-    return build_task_runner(os.environ.get(TASK_RUNNER_ENV), options)
+        raise BadInputError(f"TRADE_TASK_RUNNER_OPTIONS is not JSON: {exc}") from None
+    if options is not None and not isinstance(options, dict):
+        raise BadInputError(
+            f"TRADE_TASK_RUNNER_OPTIONS is a JSON {type(options).__name__}; expected an object"
+        )
+    return build_task_runner(settings.trade_task_runner, options)
 
 
 # ----------------------------------------------------------------------------- plays
@@ -144,7 +155,7 @@ def discover_plays(plays_dir: str) -> list[Path]:
     return plays
 
 
-@task(name="validate-play-nightly", cache_policy=NO_CACHE, persist_result=False)
+@trade_task(name="validate-play-nightly", cache_policy=NO_CACHE, persist_result=False)
 def validate_one(play: str, data: str, regression_pct: float) -> PlayNight:
     """One Play's validation (tracked, tagged nightly) and its comparison with the previous
     night."""
@@ -188,14 +199,6 @@ def _collect(futures: list[PrefectFuture[PlayNight]], plays: list[Path]) -> list
     return out
 
 
-def validation_suite_hook(summary: NightSummary) -> None:
-    """HOOK (validation suite): run the validation play suite (``plays/validation``) here
-    and add its outcome to ``summary``. Today ``trade validate-suite`` runs it on its own;
-    when it gains a task (``trade_core.validation``, outside this module), call it from
-    here. Intentionally does nothing yet."""
-    return None
-
-
 # ------------------------------------------------------------------------------ flow
 def night_markdown(summary: NightSummary) -> str:
     """The night as markdown: totals, then one row per Play."""
@@ -224,13 +227,33 @@ def night_markdown(summary: NightSummary) -> str:
         link = f"[run]({p['mlflow_url']})" if p["mlflow_url"] else "–"
         cells = [p["play"], verdict, regression, detail, link]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    lines += ["", *suite_markdown(summary["suite"])]
     return "\n".join(lines) + "\n"
+
+
+def suite_markdown(suite: SuiteSummary | None) -> list[str]:
+    """The validation suite's lines of the night's markdown."""
+    if suite is None:
+        return ["Validation suite: not run tonight (suite=false)."]
+    which = f"group `{suite['group']}` of " if suite["group"] else ""
+    mark = "✅" if suite["failed"] == 0 else "❌"
+    lines = [
+        f"Validation suite ({which}`{suite['root']}`): {mark} {suite['passed']}/{suite['plays']} "
+        f"passed, {suite['failed']} failed, {suite['skipped']} skipped "
+        f"in {suite['seconds']:.1f} s."
+    ]
+    if suite["skip_reason"]:
+        lines.append(f"Skipped because: {suite['skip_reason']}")
+    for f in suite["failures"]:
+        detail = "; ".join(f["mismatches"]).replace("\n", " ")
+        lines.append(f"- `{f['id']}`: {detail}")
+    return lines
 
 
 @flow(
     name=FLOW_NAME,
     description="Validate every Play of a folder concurrently; flag regressions vs last night.",
-    task_runner=task_runner_from_env(),
+    task_runner=task_runner_from_settings(),
     persist_result=True,
     result_serializer="json",
 )
@@ -240,10 +263,14 @@ def nightly_validation(
     regression_pct: float = 20.0,
     task_runner: str | None = None,
     task_runner_options: dict[str, Any] | None = None,
+    suite: bool = True,
+    suite_group: str | None = None,
 ) -> NightSummary:
     """Validate every Play in ``plays_dir`` on ``data`` concurrently and compare each with
     its previous nightly run (``regression_pct``: % worse that counts as a regression).
-    ``task_runner``/``task_runner_options`` override ``TRADE_TASK_RUNNER`` for this run."""
+    ``task_runner``/``task_runner_options`` override ``TRADE_TASK_RUNNER`` for this run.
+    Then run the validation play suite (only ``suite_group`` if given) unless ``suite`` is
+    false."""
     if regression_pct < 0:
         raise BadInputError(f"regression_pct {regression_pct}: expected >= 0")
     logger = get_run_logger()
@@ -271,8 +298,8 @@ def nightly_validation(
             "errors": sum(1 for r in results if r["error"]),
             "regressions": sum(1 for r in results if r["regressions"]),
         },
+        suite=run_validation_suite(group=suite_group) if suite else None,
     )
-    validation_suite_hook(summary)  # HOOK (validation suite): see the function
     create_markdown_artifact(
         markdown=night_markdown(summary), key=FLOW_NAME, description="nightly-validation summary"
     )
@@ -281,4 +308,8 @@ def nightly_validation(
             logger.error("%s could not be validated: %s", r["play"], r["error"])
         for reg in r["regressions"]:
             logger.warning("%s regressed: %s", r["play"], reg["reason"])
+    if summary["suite"] is not None:
+        for failure in summary["suite"]["failures"]:
+            logger.error("validation suite play %s failed: %s", failure["id"],
+                         "; ".join(failure["mismatches"]))  # fmt: skip
     return summary

@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.play_tasks import PlaySummary, load_checked
+from tasks.task_decorator import trade_task
 from trade_core.backtest.report import write_report
 from trade_core.backtest.result import BacktestResult
 from trade_core.backtest.runner import BacktestData, RunConfig, run_backtest
@@ -91,7 +91,7 @@ def run_key(flow_run_id: str | None) -> str:
     return f"{stamp}-{str(flow_run_id)[:8]}" if flow_run_id else stamp
 
 
-@task(name="backtest", cache_policy=NO_CACHE, persist_result=False)
+@trade_task(name="backtest", cache_policy=NO_CACHE, persist_result=False)
 def backtest_part(
     play: PlaySummary,
     data: BacktestData,

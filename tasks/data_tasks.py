@@ -18,9 +18,9 @@ from __future__ import annotations
 import threading
 from typing import Any, TypedDict
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from tasks.task_decorator import trade_task
 from trade_core.backtest.inputs import load_data
 from trade_core.backtest.runner import BacktestData
 from trade_core.data.quality import QualityReport, check_frame, load_suite_json
@@ -66,7 +66,7 @@ def _retry_on_io(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(
+@trade_task(
     name="load-market-data",
     retries=2,
     retry_delay_seconds=2,
@@ -92,7 +92,7 @@ def check_candles(data: BacktestData, suite: str = "ohlcv_candles") -> QualityRe
         return check_frame(frame, "1m", suite=suite, symbol=data.candles.symbol)
 
 
-@task(name="check-data-quality", cache_policy=NO_CACHE, persist_result=False)
+@trade_task(name="check-data-quality", cache_policy=NO_CACHE, persist_result=False)
 def check_data_quality(data: BacktestData, suite: str = "ohlcv_candles") -> QualityReport:
     """The Great Expectations report of the exact candles the backtests use. Never retried:
     the same data gives the same verdict."""

@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.data_tasks import QualitySummary
 from tasks.play_tasks import BacktestThresholds
+from tasks.task_decorator import trade_task
 
 AUDIT_CHECKS = 23  # docs/backtest.md: checks 1-21 always, 22-23 with audit="full"
 MAX_NAMED_CHECKS = 3
@@ -204,7 +204,7 @@ def evaluate_gates(
     return [quality_gate(quality), audit_gate(audits), *threshold_gates(oos_metrics, thresholds)]
 
 
-@task(name="evaluate-gates", cache_policy=NO_CACHE, retries=0)
+@trade_task(name="evaluate-gates", cache_policy=NO_CACHE, retries=0)
 def evaluate_gates_task(
     quality: QualitySummary,
     audits: dict[str, list[dict[str, Any]]],

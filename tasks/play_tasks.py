@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypedDict
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from tasks.task_decorator import trade_task
 from trade_core.errors import BadInputError
 from trade_core.play import Play, load_play
 
@@ -47,9 +47,10 @@ class PlaySummary(TypedDict):
 def resolve_play_path(path: str | Path) -> Path:
     """The Play file (or folder of plays) ``path`` names: as given (relative to the working
     directory), else, for a relative path such as ``plays/examples/x.yml``, the copy packaged
-    in the wheel (``trade_core/_resources/plays/...``), so a served deployment finds the
-    example plays wherever it runs. A path that exists nowhere is returned unchanged (loading
-    it then fails with "no such play file")."""
+    in the wheel (``trade_core/_resources/plays/...``) or, in an editable install, the one in
+    the source checkout, so a served deployment finds the example plays wherever it runs. A
+    path that exists nowhere is returned unchanged (loading it then fails with "no such play
+    file")."""
     p = Path(path).expanduser()
     if p.exists():
         return p.resolve()
@@ -57,8 +58,11 @@ def resolve_play_path(path: str | Path) -> Path:
         return p
     import trade_core
 
-    packaged = Path(trade_core.__file__).resolve().parent / "_resources" / p
-    return packaged if packaged.exists() else p
+    package = Path(trade_core.__file__).resolve().parent
+    for candidate in (package / "_resources" / p, package.parent / p):  # wheel, checkout
+        if candidate.exists():
+            return candidate
+    return p
 
 
 def summarise(play: Play) -> PlaySummary:
@@ -93,7 +97,7 @@ def load_checked(summary: PlaySummary) -> Play:
     return play
 
 
-@task(name="load-play", cache_policy=NO_CACHE, persist_result=False)
+@trade_task(name="load-play", cache_policy=NO_CACHE, persist_result=False)
 def load_play_task(path: str) -> PlaySummary:
     """Load and validate the Play file at ``path`` (see :func:`resolve_play_path`); its
     summary. Raises :class:`~trade_core.play.PlayValidationError` naming ``file:line`` for

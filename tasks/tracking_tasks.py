@@ -29,12 +29,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypedDict
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.backtest_tasks import BacktestRun
 from tasks.gate_tasks import GateResult, num
 from tasks.play_tasks import PlaySummary, load_checked
+from tasks.task_decorator import trade_task
 from trade_core.backtest.report import ReportFiles
 from trade_core.data.quality import QualityReport
 from trade_core.tracking import (
@@ -96,7 +96,7 @@ def parent_run(
             cm.__exit__(None, None, None)
 
 
-@task(name="log-backtest", cache_policy=NO_CACHE, persist_result=False)
+@trade_task(name="log-backtest", cache_policy=NO_CACHE, persist_result=False)
 def log_backtest_run(
     run: BacktestRun, play: PlaySummary, parent_run_id: str, quality: QualityReport
 ) -> str:
@@ -118,7 +118,7 @@ def log_backtest_run(
         )
 
 
-@task(name="log-gates", cache_policy=NO_CACHE)
+@trade_task(name="log-gates", cache_policy=NO_CACHE)
 def log_gate_runs(parent_run_id: str, gates: Sequence[GateResult]) -> list[str]:
     """One child run ``gate/<name>`` per gate; their run ids."""
     with _MLFLOW_LOCK:
@@ -128,7 +128,7 @@ def log_gate_runs(parent_run_id: str, gates: Sequence[GateResult]) -> list[str]:
         ]
 
 
-@task(name="log-summary", cache_policy=NO_CACHE)
+@trade_task(name="log-summary", cache_policy=NO_CACHE)
 def log_parent_summary(
     parent_run_id: str, passed: bool, metrics: Mapping[str, Mapping[str, Any]]
 ) -> str:
@@ -180,7 +180,7 @@ def find_regressions(
     return out
 
 
-@task(name="compare-with-previous-night", cache_policy=NO_CACHE)
+@trade_task(name="compare-with-previous-night", cache_policy=NO_CACHE)
 def previous_nightly_metrics(
     play_name: str, parent_run_id: str, oos_metrics: Mapping[str, Any], regression_pct: float
 ) -> tuple[bool, list[Regression]]:

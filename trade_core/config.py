@@ -1,7 +1,8 @@
 """Effective configuration, from the environment or a ``.env`` file (pydantic-settings).
 
-All local state lives under one home, ``TRADE_HOME`` (default ``./data``): the DuckDB store,
-the MLflow store and artifacts, Prefect's local state. Secrets (Bybit keys) are ``SecretStr``
+All of TRADE's local state lives under one home, ``TRADE_HOME`` (default ``./data``): the
+DuckDB store, the MLflow store and artifacts, the reports. Prefect keeps its own local
+database under ``PREFECT_HOME`` (default ``~/.prefect``). Secrets (Bybit keys) are ``SecretStr``
 so they never print by accident; demo and live keys are separate fields so a demo process
 cannot pick up live keys.
 """
@@ -43,6 +44,14 @@ class Settings(BaseSettings):
     )
     trade_bybit_requests_per_s: float = Field(
         8.0, gt=0, description="Client-side rate limit for Bybit public REST calls."
+    )
+    trade_task_runner: str = Field(
+        "threads",
+        description="Task runner of the nightly-validation flow: threads, threads:N or "
+        "package.module:ClassName (e.g. prefect_dask:DaskTaskRunner).",
+    )
+    trade_task_runner_options: str | None = Field(
+        None, description="Keyword arguments of that task runner, as a JSON object."
     )
     bybit_demo_api_key: SecretStr | None = None
     bybit_demo_api_secret: SecretStr | None = None

@@ -141,6 +141,39 @@ def test_task_runner_specs() -> None:
         build_task_runner("collections:OrderedDict")
 
 
+def test_task_runner_from_settings_reads_the_environment_and_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.nightly import task_runner_from_settings
+    from trade_core.config import get_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRADE_TASK_RUNNER", raising=False)
+    monkeypatch.delenv("TRADE_TASK_RUNNER_OPTIONS", raising=False)
+    (tmp_path / ".env").write_text(
+        "TRADE_TASK_RUNNER=prefect.task_runners:ThreadPoolTaskRunner\n"
+        'TRADE_TASK_RUNNER_OPTIONS={"max_workers": 3}\n',
+        encoding="utf-8",
+    )
+    get_settings.cache_clear()
+    try:
+        assert task_runner_from_settings()._max_workers == 3
+        monkeypatch.setenv("TRADE_TASK_RUNNER", "threads:5")
+        monkeypatch.setenv("TRADE_TASK_RUNNER_OPTIONS", "")
+        get_settings.cache_clear()
+        assert task_runner_from_settings()._max_workers == 5
+        monkeypatch.setenv("TRADE_TASK_RUNNER_OPTIONS", "[1]")
+        get_settings.cache_clear()
+        with pytest.raises(BadInputError, match="JSON list; expected an object"):
+            task_runner_from_settings()
+        monkeypatch.setenv("TRADE_TASK_RUNNER_OPTIONS", "{bad")
+        get_settings.cache_clear()
+        with pytest.raises(BadInputError, match="TRADE_TASK_RUNNER_OPTIONS is not JSON"):
+            task_runner_from_settings()
+    finally:
+        get_settings.cache_clear()
+
+
 def test_a_relative_play_path_falls_back_to_the_packaged_plays(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -158,6 +191,10 @@ def test_a_relative_play_path_falls_back_to_the_packaged_plays(
     assert resolve_play_path("plays/examples/x.yml") == packaged
     assert resolve_play_path("plays/examples") == packaged.parent
     assert resolve_play_path("plays/examples/y.yml") == Path("plays/examples/y.yml")
+    checkout = tmp_path / "site" / "plays" / "examples" / "y.yml"  # an editable install
+    checkout.parent.mkdir(parents=True)
+    checkout.write_text("name: y\n", encoding="utf-8")
+    assert resolve_play_path("plays/examples/y.yml") == checkout
     local = work / "plays" / "examples" / "x.yml"
     local.parent.mkdir(parents=True)
     local.write_text("name: x\n", encoding="utf-8")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,7 +103,49 @@ def validate_cmd(
 
     Exit 0 when every gate passes, 1 when one fails, 2 on bad input."""
     check_inputs(plays, data, split, start, end)
+    jobs = [ValidationJob(path, data, start, end) for path in plays]
+    verdicts = run_validations(jobs, split=split, track=track)
+    print_verdicts(verdicts)
+    print_where(verdicts)
+    failed = [v["play"] for v in verdicts if not v["passed"]]
+    if failed:
+        raise GateFailedError(
+            f"{len(failed)} of {len(verdicts)} play(s) failed a gate: " + ", ".join(failed)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationJob:
+    """One Play to validate and the data to validate it on (``start``/``end`` as the CLI
+    takes them: ISO UTC or epoch ms; None = all the data)."""
+
+    play: Path
+    data: str
+    start: str | None = None
+    end: str | None = None
+
+    def describe(self) -> str:
+        period = f" {self.start or '…'} → {self.end or '…'}" if self.start or self.end else ""
+        return f"{self.play} on {self.data}{period}"
+
+
+def prepare_prefect() -> None:
+    """Before Prefect is imported: its logs off the terminal, a startup timeout that a busy
+    2-core machine meets (Prefect's default is 20 s; the temporary server takes ~10 s idle),
+    and ``PREFECT_HOME``'s parent folders made (Prefect makes only the last one)."""
     _quiet_prefect()
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    home = os.environ.get("PREFECT_HOME")
+    if home:
+        Path(home).expanduser().mkdir(parents=True, exist_ok=True)
+
+
+def run_validations(
+    jobs: list[ValidationJob], *, split: float = 0.7, track: bool = True
+) -> list[Verdict]:
+    """Run the ``validate-play`` flow once per job, in this process, in order; say on stderr
+    what runs. The inputs must have been checked (:func:`check_inputs`)."""
+    prepare_prefect()
     if not os.environ.get("PREFECT_API_URL"):
         err.print(
             "starting a temporary Prefect server for this run (~10 s; set "
@@ -111,18 +154,15 @@ def validate_cmd(
     from flows.validate_play import validate_play
 
     verdicts: list[Verdict] = []
-    for path in plays:
-        err.print(f"validating {path} on {data} ...")
+    for i, job in enumerate(jobs, 1):
+        err.print(f"[{i}/{len(jobs)}] validating {job.describe()} ...")
         verdicts.append(
-            validate_play(play=str(path), data=data, split=split, start=start, end=end, track=track)
-        )
-    print_verdicts(verdicts)
-    print_where(verdicts)
-    failed = [v["play"] for v in verdicts if not v["passed"]]
-    if failed:
-        raise GateFailedError(
-            f"{len(failed)} of {len(verdicts)} play(s) failed a gate: " + ", ".join(failed)
-        )
+            validate_play(
+                play=str(job.play), data=job.data, split=split, start=job.start, end=job.end,
+                track=track,
+            )
+        )  # fmt: skip
+    return verdicts
 
 
 def _num(x: Any) -> str:
