@@ -20,7 +20,8 @@ Printed (medians of ``--repeat`` runs; nothing here is a test, targets are repor
     If ``trade_core.backtest.audit`` cannot be imported the child runs ``audit="off"`` and
     the output says so;
 (b) the same for the 3-timeframe play;
-(c) streaming replay (``RunConfig(feed="stream")``) / batch, both plays;
+(c) streaming replay (``RunConfig(feed="stream")``) / batch, both plays, for the whole
+    process (the target, as the issue states its targets) and for engine + package alone;
 (d) peak RSS of each child (``resource.getrusage``);
 (e) engine cost per 1m bar of the reference on 36 days and on ``--days``: flat when the
     per-bar work does not grow with history.
@@ -217,8 +218,9 @@ def main() -> None:
         rows.append((f"{name}: whole process, stream", swall, None, "s"))
         bt = parts["engine"] + parts["package"]
         sbt = sparts["engine"] + sparts["package"]
-        rows.append((f"{name}: stream / batch (engine + package)", sbt / bt, 1.2, "x"))
-        rows.append((f"{name}: stream / batch (whole process)", swall / wall, None, "x"))
+        # the issue states every target for the whole process, this one included
+        rows.append((f"{name}: stream / batch (whole process)", swall / wall, 1.2, "x"))
+        rows.append((f"{name}: stream / batch (engine + package only)", sbt / bt, None, "x"))
         rows.append((f"{name}: peak RSS, batch", parts["rss_mb"], 500.0, "MB"))
         rows.append((f"{name}: peak RSS, stream", sparts["rss_mb"], 500.0, "MB"))
         parts_rows.append((name, parts))

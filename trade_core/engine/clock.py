@@ -39,7 +39,7 @@ in ``late_role_bars``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from operator import itemgetter
 
@@ -148,19 +148,57 @@ class MultiTimeframeClock:
         self._delivered_gcd = math.gcd(*(step for _, step in self._delivered))
         self._recent: list[Bar] = []  # the last absorbed 1m bars (enough for every bucket)
         self._keep = max((b.need for b in self._buckets), default=0)
-        self._absorbed = 0  # 1m bars absorbed so far
+        # 1m bars absorbed so far = _trimmed + len(_recent): the trims count what they drop,
+        # so the fast path only appends
+        self._trimmed = 0
         self._idle: list[_Bucket] = list(self._buckets)  # buckets waiting for a first bar
         self._done: int | None = None  # last instant emitted (ms)
         self._cur: int | None = None  # instant being assembled in live mode (ms)
         self._cur_bar: Bar | None = None
         self._cur_roles: dict[str, Bar] = {}
+        self._cur_need = 0  # delivered klines that close at _cur (set with it: _hold)
         self._last_delivered: dict[str, int] = {}
+        self._delivered_roles = frozenset(r for r, _ in self._delivered)
         self.late_role_bars = 0
+        self._trim_at = _TRIM_AT + self._keep  # len(recent) above which it is trimmed
+        # on_1m's fast path takes the 1m bar of open time ``_next_ts`` (ms): set, by _arm,
+        # only while nothing is held, so that bar is the next consecutive one. It also needs
+        # an instant no bucket can close at, one whose time ``_fast_gcd`` does not divide:
+        # the gcd of the bucket steps or, with no buckets, every _TRIM_AT minutes, so that
+        # the general path still trims ``_recent``.
+        self._next_ts: int | None = None
+        self._fast_gcd = self._close_gcd or _TRIM_AT * MINUTE_MS
 
-    def on_1m(self, bar: Bar) -> list[Step]:
-        """Feed the next closed 1m bar (``bar.ts`` = open time, ms); return the final steps."""
+    def on_1m(self, bar: Bar) -> Sequence[Step]:
+        """Feed the next closed 1m bar (``bar.ts`` = open time, ms); return the final steps
+        (a list or a tuple: the fast path's one-step tuple is cheaper to build)."""
         ts = bar[0]
         t = ts + MINUTE_MS
+        if ts == self._next_ts and t % self._fast_gcd:
+            # The usual case: the next consecutive 1m bar, nothing held, no bucket closes.
+            # In both modes the step is final at once and holds only the 1m role's bar: what
+            # the general path does, minus its checks (tests/unit/engine/test_clock.py
+            # compares the two on every kind of stream). No trim here: the general path runs
+            # at least every _fast_gcd and trims.
+            self._recent.append(bar)
+            if self._idle:  # the first bar after a close opens the closed buckets again
+                self._open_idle(ts)
+            self._done = self._next_ts = t
+            role = self._minute_role
+            if role is None:
+                return (_new_step((t, bar, ())),)
+            return (_new_step((t, bar, (_new_closed((role, "1m", bar, True)),))),)
+        out = self._on_1m(bar, ts, t)
+        self._arm()
+        return out
+
+    def _arm(self) -> None:
+        """After the general path: let the next consecutive 1m bar take the fast path when
+        nothing is held."""
+        self._next_ts = self._done if self._cur is None else None
+
+    def _on_1m(self, bar: Bar, ts: int, t: int) -> list[Step]:
+        """The general path of :meth:`on_1m`: any bar, any state (``t`` = its close, ms)."""
         done, cur = self._done, self._cur
         if (
             ts % MINUTE_MS
@@ -171,21 +209,21 @@ class MultiTimeframeClock:
         # Consecutive bars with nothing pending (the usual case) cannot skip a close.
         gap = cur is not None or (done is not None and done != ts)
         out = self._flush_before(t) if gap else []
-        if self._buckets:  # _absorb, inlined (every 1m bar)
-            recent = self._recent
-            recent.append(bar)
-            if len(recent) > _TRIM_AT + self._keep:  # bounded memory
-                del recent[: len(recent) - self._keep]
-            self._absorbed += 1
-            if self._idle:
-                self._open_idle(ts)
+        recent = self._recent  # _absorb, inlined
+        recent.append(bar)
+        if len(recent) > self._trim_at:  # bounded memory
+            drop = len(recent) - self._keep
+            del recent[:drop]
+            self._trimmed += drop
+        if self._idle:
+            self._open_idle(ts)
         g = self._close_gcd
         if not self._delivered:  # historical: every instant is complete at its 1m bar
             events = [_new_closed((r, "1m", bar, True)) for r in self._minute_roles]
             if g and not t % g:
                 for b in self._buckets:
                     if t - b.bucket == b.step:
-                        count = self._absorbed - b.start
+                        count = self._trimmed + len(self._recent) - b.start
                         events.append(BarClosed(b.role, b.tf, b.bar(self._recent, count),
                                                 count == b.need))  # fmt: skip
                         self._reset(b)
@@ -199,7 +237,7 @@ class MultiTimeframeClock:
                 events = (_new_closed((role, "1m", bar, True)),) if role else ()
                 out.append(_new_step((t, bar, events)))
                 return out
-            self._cur, self._cur_roles = t, {}
+            self._hold(t)
         self._cur_bar = bar
         if self._ready(t):
             out.append(self._emit(t))
@@ -217,15 +255,11 @@ class MultiTimeframeClock:
 
     def _open_idle(self, ts: int) -> None:
         """The 1m bar of open time ``ts`` just absorbed opens every bucket waiting for one."""
-        first = self._absorbed - 1
+        first = self._trimmed + len(self._recent) - 1
         for b in self._idle:
             b.bucket = ts - ts % b.step
             b.start = first
         self._idle = []
-
-    def _count(self, b: _Bucket) -> int:
-        """1m bars in ``b``'s forming bar (0: none yet)."""
-        return self._absorbed - b.start if b.start >= 0 else 0
 
     def _reset(self, b: _Bucket) -> None:
         """``b`` was emitted: its next 1m bar opens a new bar."""
@@ -237,8 +271,13 @@ class MultiTimeframeClock:
 
         The bar closes at ``bar.ts + tf_ms`` (ms). It is held until the instant is complete.
         """
+        out = self._on_role_bar(role, bar)
+        self._arm()
+        return out
+
+    def _on_role_bar(self, role: str, bar: Bar) -> list[Step]:
         b = self._by_role.get(role)
-        if b is None or all(role != r for r, _ in self._delivered):
+        if b is None or role not in self._delivered_roles:
             raise BadInputError(
                 f"role {role!r} is not delivered by the feed: construct the clock with "
                 f"delivered=[...] naming it (delivered: {[r for r, _ in self._delivered]})"
@@ -259,9 +298,11 @@ class MultiTimeframeClock:
         ):
             self.late_role_bars += 1  # its instant is already out: the 1m aggregate was used
             return []
-        out = self._flush_before(t)
+        # When the instant's 1m bar is already held (the usual order), every earlier instant
+        # is out: nothing to flush.
+        out = [] if cur == t else self._flush_before(t)
         if self._cur is None:
-            self._cur, self._cur_bar, self._cur_roles = t, None, {}
+            self._hold(t)
         self._cur_roles[role] = bar
         if self._ready(t):
             out.append(self._emit(t))
@@ -272,16 +313,20 @@ class MultiTimeframeClock:
 
         Buckets whose close is after the last instant seen are never emitted.
         """
-        return [] if self._cur is None else self._flush_before(self._cur + 1)
+        out = [] if self._cur is None else self._flush_before(self._cur + 1)
+        self._arm()
+        return out
+
+    def _hold(self, t: int) -> None:
+        """Start assembling instant ``t`` (ms): nothing of it has arrived yet."""
+        self._cur, self._cur_bar, self._cur_roles = t, None, {}
+        self._cur_need = sum(1 for _, step in self._delivered if not t % step)
 
     def _ready(self, t: int) -> bool:
-        """Instant ``t`` (the pending one) has its 1m bar and every delivered role closing at t."""
-        if self._cur_bar is None:
-            return False
-        if not self._delivered or t % self._delivered_gcd:  # no delivered role closes at t
-            return True
-        got = self._cur_roles
-        return all(role in got for role, step in self._delivered if t % step == 0)
+        """Instant ``t`` (the pending one) has its 1m bar and every delivered role closing at
+        t. ``_cur_roles`` only ever holds klines that close at ``_cur`` (a later one flushes
+        it first, an earlier one is late), one per role, so counting them is enough."""
+        return self._cur_bar is not None and len(self._cur_roles) == self._cur_need
 
     def _flush_before(self, t: int) -> list[Step]:
         """Emit, in time order, every pending instant earlier than ``t`` (ms)."""
@@ -297,22 +342,23 @@ class MultiTimeframeClock:
         pending = self._cur == t
         bar = self._cur_bar if pending else None
         got = self._cur_roles if pending else {}
-        events = [BarClosed(r, "1m", bar, True) for r in self._minute_roles] if bar else []
+        events = [_new_closed((r, "1m", bar, True)) for r in self._minute_roles] if bar else []
         g = self._close_gcd
         if got or (g and not t % g):  # else no bucket closes at t and no kline is held
+            absorbed = self._trimmed + len(self._recent)
             for b in self._buckets:
-                count = self._count(b)
+                count = absorbed - b.start if b.start >= 0 else 0  # _count, inlined
                 mine = count and b.bucket + b.step == t
                 given = got.get(b.role)
                 if given is not None:
                     n = count if mine and b.bucket == given[0] else 0
-                    events.append(BarClosed(b.role, b.tf, given, n == b.need))
+                    events.append(_new_closed((b.role, b.tf, given, n == b.need)))
                 elif mine:
-                    events.append(BarClosed(b.role, b.tf, b.bar(self._recent, count),
-                                            count == b.need))  # fmt: skip
+                    events.append(_new_closed((b.role, b.tf, b.bar(self._recent, count),
+                                               count == b.need)))  # fmt: skip
                 if mine:
                     self._reset(b)
         if pending:
             self._cur, self._cur_bar, self._cur_roles = None, None, {}
         self._done = t
-        return Step(t, bar, tuple(events))
+        return _new_step((t, bar, tuple(events)))

@@ -3,7 +3,8 @@
 * the venue skips the bar walk when no order is open and the bar's range reaches no level of
   the position (``bar_is_quiet``), and the funding search while no settlement is due;
 * the account caches the position state until something it shows changes;
-* the multi-timeframe clock keeps only the last 1m bars a bucket can need.
+* the multi-timeframe clock keeps only the last 1m bars a bucket can need, and takes the
+  next consecutive 1m bar through a short path when nothing is held and no bucket closes.
 
 Each run is compared by its trades, fills, every venue and engine event and the equity curve.
 """
@@ -21,6 +22,7 @@ from trade_core.backtest.inputs import SYNTH_START_MS, synthetic_data
 from trade_core.backtest.runner import RunConfig, run_backtest
 from trade_core.engine import clock as clock_module
 from trade_core.engine.clock import MultiTimeframeClock
+from trade_core.engine.feeds import HistoricalFeed, ReplayFeed
 from trade_core.play import load_play_text
 from trade_core.sim import account as account_module
 from trade_core.sim import bar_walk, venue
@@ -108,7 +110,8 @@ def test_the_clock_keeps_few_bars_and_still_aggregates_exactly(roles, monkeypatc
         got = [(e.bar, e.complete) for e in role_events(steps, role)]
         assert got == list(zip(*reference(candles, tf), strict=True))
     longest = max(clock_module.tf_ms(tf) for tf in roles.values()) // 60_000
-    assert len(clock._recent) <= 1 + longest
+    # trimmed on the general path, which runs at least once per gcd of the bucket steps
+    assert len(clock._recent) <= 1 + longest + clock._fast_gcd // 60_000
     assert np.isfinite([s.time for s in steps]).all()
 
 
@@ -151,3 +154,28 @@ def test_venue_fast_paths_on_a_wild_market_with_liquidations(seed, monkeypatch):
     monkeypatch.setattr(venue, "bar_is_quiet", lambda account, bar: False)
     monkeypatch.setattr(bar_walk, "bar_is_quiet", lambda account, bar: False)
     assert random_venue_run(seed) == fast
+
+
+@pytest.mark.parametrize("roles", [{"exec": "15m", "med": "1h", "high": "4h"},
+                                   {"exec": "1m", "high": "1h"}, {"exec": "1m"}])  # fmt: skip
+def test_the_clock_short_path_changes_no_step(roles, monkeypatch):
+    """Every 1m bar through the general path instead: the same steps, historical and live
+    (in order and shuffled), across gaps."""
+    candles = with_gaps(make_1m(20_000, seed=11), seed=12, runs=25, max_len=200)
+
+    def runs() -> list[list]:
+        return [list(HistoricalFeed(candles, roles, precompute=False)),
+                list(ReplayFeed(candles, roles)),
+                list(ReplayFeed(candles, roles, shuffle_seed=4))]  # fmt: skip
+
+    fast = runs()
+    assert fast[0] == list(HistoricalFeed(candles, roles))  # and the numpy-built steps
+
+    def general_only(self, bar):
+        ts = bar[0]
+        out = self._on_1m(bar, ts, ts + 60_000)
+        self._arm()
+        return out
+
+    monkeypatch.setattr(MultiTimeframeClock, "on_1m", general_only)
+    assert runs() == fast
