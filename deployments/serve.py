@@ -5,7 +5,8 @@
 - ``validate-play/on-demand``: no schedule; run it from the UI or with
   ``prefect deployment run 'validate-play/on-demand' --param play=plays/examples/x.yml``.
 - ``nightly-validation/nightly``: cron ``0 2 * * *`` in UTC (02:00 UTC every day) over
-  ``plays/examples`` on the store's data.
+  ``plays/examples`` on the store's data, each Play's symbol first synced from Bybit (its
+  last 90 days; public endpoints, no keys), then the validation play suite.
 
 Why ``prefect.serve`` and not ``prefect.yaml`` plus a work pool and a worker: one machine
 serves one user here (docs/DESIGN.md), and ``serve`` registers the deployments and executes
@@ -54,9 +55,11 @@ def build_deployments() -> list[RunnerDeployment]:
     )
     nightly = nightly_validation.to_deployment(
         name=NIGHTLY_DEPLOYMENT,
-        description="Every night at 02:00 UTC: validate plays/examples on the store's data and "
-        "flag regressions against the previous night.",
+        description="Every night at 02:00 UTC: sync each Play's last 90 days from Bybit into "
+        "the store, validate plays/examples on them, flag regressions against the previous "
+        "night, run the validation play suite.",
         schedules=[Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE)],
+        parameters={"data": "store", "sync": True},
         tags=TAGS,
         entrypoint_type=EntrypointType.MODULE_PATH,
     )

@@ -156,10 +156,10 @@ def discover_plays(plays_dir: str) -> list[Path]:
 
 
 @trade_task(name="validate-play-nightly", cache_policy=NO_CACHE, persist_result=False)
-def validate_one(play: str, data: str, regression_pct: float) -> PlayNight:
-    """One Play's validation (tracked, tagged nightly) and its comparison with the previous
-    night."""
-    verdict = validate(play, data, track=True, flow_name=FLOW_NAME, nightly=True)
+def validate_one(play: str, data: str, regression_pct: float, sync: bool = False) -> PlayNight:
+    """One Play's validation (tracked, tagged nightly; ``sync``: fetch the last 90 days'
+    missing data from Bybit first) and its comparison with the previous night."""
+    verdict = validate(play, data, track=True, sync=sync, flow_name=FLOW_NAME, nightly=True)
     assert verdict["mlflow_run_id"] is not None  # track=True
     compared, regressions = previous_nightly_metrics(
         verdict["play"], verdict["mlflow_run_id"], verdict["metrics_oos"], regression_pct
@@ -265,17 +265,23 @@ def nightly_validation(
     task_runner_options: dict[str, Any] | None = None,
     suite: bool = True,
     suite_group: str | None = None,
+    sync: bool = False,
 ) -> NightSummary:
     """Validate every Play in ``plays_dir`` on ``data`` concurrently and compare each with
     its previous nightly run (``regression_pct``: % worse that counts as a regression).
     ``task_runner``/``task_runner_options`` override ``TRADE_TASK_RUNNER`` for this run.
     Then run the validation play suite (only ``suite_group`` if given) unless ``suite`` is
-    false."""
+    false. ``sync`` (data=store): each Play first fetches the last 90 days' missing 1m bars
+    and funding of its symbol from Bybit, and is validated on those 90 days."""
     if regression_pct < 0:
         raise BadInputError(f"regression_pct {regression_pct}: expected >= 0")
     logger = get_run_logger()
     plays = discover_plays(plays_dir)
-    args = {"play": [str(p) for p in plays], "data": data, "regression_pct": regression_pct}
+    if sync and data != "store":
+        raise BadInputError(f"sync fetches from Bybit into the store: it needs data=store, "
+                            f"not data={data}")  # fmt: skip
+    args = {"play": [str(p) for p in plays], "data": data, "regression_pct": regression_pct,
+            "sync": sync}  # fmt: skip
     if task_runner:
         runner = build_task_runner(task_runner, task_runner_options)
         with runner:

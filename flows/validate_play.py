@@ -1,6 +1,7 @@
 """The ``validate-play`` flow: a Play's backtest stage, gate by gate.
 
-    load-play -> load-market-data (retried on I/O) -> check-data-quality
+    load-play -> [sync-market-data] -> load-market-data (both retried on I/O)
+              -> check-data-quality
               -> backtest (in-sample) -> backtest (out-of-sample) -> evaluate-gates
               -> MLflow (parent run, a child per backtest and per gate) -> markdown artifact
 
@@ -35,15 +36,23 @@ from tasks.backtest_tasks import (
     run_key,
     split_cut,
 )
-from tasks.data_tasks import check_data_quality, load_market_data, span_of, summarise_quality
+from tasks.data_tasks import (
+    SyncSummary,
+    check_data_quality,
+    load_market_data,
+    span_of,
+    summarise_quality,
+    sync_market_data,
+)
 from tasks.gate_tasks import GateResult, evaluate_gates_task, num
 from tasks.play_tasks import PlaySummary, load_play_task
 from tasks.tracking_tasks import log_backtest_run, log_gate_runs, log_parent_summary, parent_run
 from trade_core.errors import BadInputError
-from trade_core.timestamps import fmt_ts, parse_time
+from trade_core.timestamps import DAY_MS, MINUTE_MS, fmt_ts, now_ms, parse_time
 from trade_core.tracking.backtest_log import iso_utc
 
 FLOW_NAME = "validate-play"
+DEFAULT_SYNC_DAYS = 90  # the window synced (and validated) when sync is on and start is not set
 # (summary key, label, format) of the metrics shown in the artifact
 KEY_METRICS: tuple[tuple[str, str, str], ...] = (
     ("net_pnl", "net PnL (USDT)", ",.2f"),
@@ -75,6 +84,7 @@ class Verdict(TypedDict):
     split: float
     flow_run_id: str | None
     report_dir: str
+    sync: SyncSummary | None  # what was fetched from Bybit first (sync on), else None
 
 
 def current_flow_run_id() -> str | None:
@@ -94,6 +104,21 @@ def parse_period(start: str | None, end: str | None) -> tuple[int | None, int | 
     return lo, hi
 
 
+def sync_window(data: str, lo: int | None, hi: int | None) -> tuple[int, int]:
+    """The ``[start, end)`` (epoch ms) to sync into the store and validate on: as given,
+    else ending at the current minute and starting ``DEFAULT_SYNC_DAYS`` before the end.
+    Sync fills the store, so it needs ``data="store"``."""
+    if data != "store":
+        raise BadInputError(
+            f"sync fetches from Bybit into the store: it needs data=store, not data={data}"
+        )
+    end = hi if hi is not None else now_ms() // MINUTE_MS * MINUTE_MS
+    start = lo if lo is not None else end - DEFAULT_SYNC_DAYS * DAY_MS
+    if end <= start:
+        raise BadInputError(f"end {fmt_ts(end)} is not after start {fmt_ts(start)}")
+    return start, end
+
+
 def validate(
     play: str,
     data: str = "store",
@@ -102,15 +127,20 @@ def validate(
     end: str | None = None,
     track: bool = True,
     *,
+    sync: bool = False,
     flow_name: str = FLOW_NAME,
     nightly: bool = False,
 ) -> Verdict:
     """One Play's validation, task by task (module docstring); the work of the
     ``validate-play`` flow, and of each mapped task of ``nightly-validation`` (``nightly``
-    tags the MLflow parent ``trade.nightly=true``). Publishes the markdown artifact."""
+    tags the MLflow parent ``trade.nightly=true``). With ``sync``, the missing 1m bars and
+    funding of the period are fetched from Bybit into the store first. Publishes the
+    markdown artifact."""
     logger = get_run_logger()
     summary = load_play_task(play)
     lo, hi = parse_period(start, end)
+    if sync:
+        lo, hi = sync_window(data, lo, hi)
     check_split(split)
     flow_run_id = current_flow_run_id()
     tracking = (
@@ -119,6 +149,13 @@ def validate(
         else nullcontext(None)
     )
     with tracking as parent_id:
+        synced = sync_market_data(summary["symbol"], lo, hi) if sync else None
+        if synced is not None:
+            logger.info(
+                "%s: synced %s new 1m bars and %s funding settlements in %s requests",
+                summary["symbol"], f"{synced['bars_inserted']:,}", synced["funding_inserted"],
+                synced["requests"],
+            )  # fmt: skip
         bt_data = load_market_data(summary["symbol"], data, lo, hi)
         report = check_data_quality(bt_data, summary["quality_suite"])
         quality = summarise_quality(report)
@@ -163,6 +200,7 @@ def validate(
         split=split,
         flow_run_id=flow_run_id,
         report_dir=str(root),
+        sync=synced,
     )
     publish_verdict(verdict, summary)
     for reason in verdict["failed_reasons"]:
@@ -227,6 +265,13 @@ def verdict_markdown(verdict: Verdict, summary: PlaySummary) -> str:
     else:
         lines.append("MLflow: not tracked (track=false)")
     lines.append(f"Reports: `{verdict['report_dir']}`")
+    synced = verdict["sync"]
+    if synced is not None:
+        lines.append(
+            f"Data synced from Bybit first ({synced['start']} → {synced['end']}): "
+            f"{synced['requests']} requests, {synced['bars_inserted']:,} new 1m bars, "
+            f"{synced['funding_inserted']} new funding settlements."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -253,9 +298,12 @@ def validate_play(
     start: str | None = None,
     end: str | None = None,
     track: bool = True,
+    sync: bool = False,
 ) -> Verdict:
     """Validate the Play file ``play`` on ``data`` (store, bundled, synthetic or a candle
     file) between ``start`` and ``end`` (ISO UTC; default all the data): ``split`` (0-1) of
     the span in-sample, the rest out-of-sample; log to MLflow unless ``track`` is false.
+    ``sync`` (data=store only) first fetches the period's missing 1m bars and funding from
+    Bybit into the store; the period then defaults to the last 90 days.
     Returns the verdict; a failed gate is a verdict, not a failed flow run."""
-    return validate(play, data, split, start, end, track)
+    return validate(play, data, split, start, end, track, sync=sync)

@@ -1,5 +1,6 @@
-"""Prefect tasks for a validation's market data: load it (the one step that is retried,
-because it is I/O), then check it with the Play's Great Expectations suite.
+"""Prefect tasks for a validation's market data: make sure it is present (sync the missing
+1m bars and funding from Bybit into the store, on request), load it (both retried, because
+they are I/O), then check it with the Play's Great Expectations suite.
 
 ``data`` is what ``trade backtest --data`` takes: ``store`` (the DuckDB store under
 ``$TRADE_HOME``), ``bundled`` (the AVAXUSDT month in the package), ``synthetic`` (the
@@ -36,6 +37,20 @@ MAX_NAMED_FAILURES = 3  # expectations spelled out in a gate reason; the report 
 # threads, so both are used by one thread at a time. Each call is short (~0.1-2 s).
 _GX_LOCK = threading.Lock()
 _STORE_LOCK = threading.Lock()
+
+
+class SyncSummary(TypedDict):
+    """What one sync fetched into the store: the range asked for (ISO UTC), requests made,
+    1m bars and funding settlements fetched and newly stored."""
+
+    symbol: str
+    start: str
+    end: str
+    requests: int
+    bars_fetched: int
+    bars_inserted: int
+    funding_fetched: int
+    funding_inserted: int
 
 
 class QualitySummary(TypedDict):
@@ -83,6 +98,41 @@ def load_market_data(
         with _STORE_LOCK:
             return load_data(symbol, data, start=start_ms, end=end_ms)
     return load_data(symbol, data, start=start_ms, end=end_ms)
+
+
+@trade_task(
+    name="sync-market-data",
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=_retry_on_io,  # the network: yes; an unknown symbol: never
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def sync_market_data(symbol: str, start_ms: int, end_ms: int) -> SyncSummary:
+    """Fetch from Bybit (public REST, no keys) the 1m bars and funding settlements of
+    ``symbol`` in ``[start_ms, end_ms)`` (epoch ms) that the store does not have yet, and
+    store them. Resumable and idempotent (trade_core.data.bybit_sync): a retry or a second
+    run fetches only what is still missing. Retried twice, 10 s apart, on network and
+    exchange errors."""
+    from trade_core.data.bybit_client import make_client
+    from trade_core.data.bybit_sync import sync_funding, sync_klines
+    from trade_core.data.store import MarketStore
+    from trade_core.tracking.backtest_log import iso_utc
+
+    client = make_client()
+    with _STORE_LOCK, MarketStore.open() as store:
+        bars = sync_klines(store, client, symbol, "1m", start_ms, end_ms)
+        funding = sync_funding(store, client, symbol, start_ms, end_ms)
+    return SyncSummary(
+        symbol=symbol,
+        start=iso_utc(start_ms),
+        end=iso_utc(end_ms),
+        requests=bars.requests + funding.requests,
+        bars_fetched=bars.bars_fetched,
+        bars_inserted=bars.inserted,
+        funding_fetched=funding.bars_fetched,
+        funding_inserted=funding.inserted,
+    )
 
 
 def check_candles(data: BacktestData, suite: str = "ohlcv_candles") -> QualityReport:

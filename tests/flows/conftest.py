@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.bybit_stub import bybit_stub  # noqa: F401  (a fixture, used by name)
+
 SECRET_VARS = (
     "BYBIT_DEMO_API_KEY",
     "BYBIT_DEMO_API_SECRET",

@@ -212,3 +212,21 @@ def test_the_deployments_are_on_demand_and_nightly_at_2_utc() -> None:
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "UTC")
     assert on_demand.entrypoint == "flows.validate_play.validate_play"
     assert nightly.entrypoint == "flows.nightly.nightly_validation"
+    assert nightly.parameters == {"data": "store", "sync": True}  # fresh data every night
+
+
+def test_the_sync_window_needs_the_store_and_defaults_to_90_days_to_now(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import flows.validate_play as vp
+
+    with pytest.raises(BadInputError, match="it needs data=store, not data=bundled"):
+        vp.sync_window("bundled", None, None)
+    monkeypatch.setattr(vp, "now_ms", lambda: 1_704_067_200_000 + 90 * 86_400_000 + 59_999)
+    assert vp.sync_window("store", None, None) == (
+        1_704_067_200_000,
+        1_704_067_200_000 + 90 * 86_400_000,
+    )
+    assert vp.sync_window("store", 5 * 60_000, 9 * 60_000) == (5 * 60_000, 9 * 60_000)
+    with pytest.raises(BadInputError, match="is not after start"):
+        vp.sync_window("store", 2_000_000_000_000, None)

@@ -124,3 +124,13 @@ def test_a_failed_suite_play_is_in_the_summary_with_its_mismatch(tmp_path: Path)
     lines = suite_markdown(suite)
     assert lines[0].startswith(f"Validation suite (`{folder.parent}`): ❌ 2/3 passed, 1 failed")
     assert lines[1].startswith("- `halts/daily_loss`: ")
+
+
+def test_sync_needs_the_store(tmp_path: Path) -> None:
+    from flows.nightly import nightly_validation
+    from trade_core.errors import BadInputError
+
+    folder = tmp_path / "sync"
+    write_play(folder, "night_sync", PASSING)
+    with pytest.raises(BadInputError, match="it needs data=store, not data=bundled"):
+        nightly_validation(plays_dir=str(folder), data="bundled", sync=True, suite=False)

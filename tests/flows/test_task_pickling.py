@@ -31,7 +31,7 @@ def test_every_task_is_found() -> None:
     names = {t.name for _, t in TASKS}
     assert {"load-play", "load-market-data", "check-data-quality", "backtest", "evaluate-gates",
             "log-backtest", "log-gates", "log-summary", "compare-with-previous-night",
-            "validate-play-nightly", "run-validation-suite"} == names  # fmt: skip
+            "validate-play-nightly", "run-validation-suite", "sync-market-data"} == names  # fmt: skip
 
 
 def test_every_task_pickles_by_reference_and_loads_in_a_fresh_process() -> None:

@@ -31,6 +31,11 @@ def test_bad_input_exits_2_before_prefect_starts(plays: Path, tmp_path: Path) ->
     split = run_trade("validate", good, "--data", "bundled", "--split", "1.5")
     assert split.code == 2
     assert "--split 1.5: expected a fraction between 0 and 1" in split.err
+    synced = run_trade("validate", good, "--data", "bundled", "--sync")
+    assert synced.code == 2
+    assert "--sync fills the store from Bybit: it needs --data store, not --data bundled" in (
+        synced.err
+    )
     data = run_trade("validate", good, "--data", str(tmp_path / "none.csv"))
     assert data.code == 2
     assert "none.csv: no such file" in data.err
@@ -39,7 +44,9 @@ def test_bad_input_exits_2_before_prefect_starts(plays: Path, tmp_path: Path) ->
     bad_play = run_trade("validate", good, str(broken))
     assert bad_play.code == 2
     assert f"{broken}:2: version" in bad_play.err
-    assert "temporary Prefect server" not in bad_play.err + missing.err + split.err + data.err
+    assert "temporary Prefect server" not in (
+        bad_play.err + missing.err + split.err + data.err + synced.err
+    )
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from tests.flows.helpers import (
     write_play,
 )
 from trade_core.play import PlayValidationError
-from trade_core.timestamps import fmt_ts
+from trade_core.timestamps import fmt_ts, parse_time
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -203,3 +203,38 @@ def test_a_flow_run_that_fails_leaves_its_mlflow_parent_failed(plays: Path, tmp_
     runs = mlflow_runs("flow_nodata")
     assert list(runs["status"]) == ["FAILED"]
     assert list(runs["tags.trade.kind"]) == ["flow"]
+
+
+def test_sync_fetches_the_missing_data_from_bybit_then_validates_on_it(
+    bybit_stub, trade_home: Path, plays: Path
+) -> None:
+    """data=store with sync against the local Bybit stub: the week's 1m bars and funding are
+    fetched into an empty store, then validated; a second sync fetches nothing."""
+    from flows.validate_play import validate_play
+    from tasks.data_tasks import sync_market_data
+    from tests.support.plays import avax_trend_text
+    from trade_core.data.store import MarketStore
+
+    path = plays / "btc_sync.yml"
+    path.write_text(avax_trend_text(name="btc_sync", market={"symbol": "BTCUSDT"},
+                                    promotion={"backtest": PASSING}), encoding="utf-8")  # fmt: skip
+    start, end = "2024-01-01", "2024-01-08"
+    v = validate_play(str(path), data="store", start=start, end=end, sync=True, track=False)
+
+    synced = v["sync"]
+    assert synced is not None
+    assert (synced["start"], synced["end"]) == ("2024-01-01T00:00:00Z", "2024-01-08T00:00:00Z")
+    assert synced["bars_inserted"] == synced["bars_fetched"] == 7 * 1440
+    assert synced["funding_inserted"] == 21  # every 8 h
+    assert synced["requests"] == 11 + 1  # 1000 bars per kline request, one funding page
+    assert v["period"] == {"start": "2024-01-01T00:00:00Z", "cut": v["period"]["cut"],
+                           "end": "2024-01-08T00:00:00Z"}  # fmt: skip
+    assert [g["gate"] for g in v["gates"]] == GATES
+    with MarketStore.open(read_only=True) as store:
+        assert store.coverage("BTCUSDT", "1m").bars == 7 * 1440
+    again = sync_market_data.fn("BTCUSDT", parse_time(start), parse_time(end))
+    # no kline request; one funding request checks the tail after the last settlement
+    assert (again["requests"], again["bars_inserted"], again["funding_inserted"]) == (1, 0, 0)
+    assert (
+        "Data synced from Bybit first" in artifacts_of(v["flow_run_id"])["validate-play-btc-sync"]
+    )

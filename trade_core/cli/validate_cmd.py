@@ -47,7 +47,12 @@ class GateFailedError(TradeError):
 
 
 def check_inputs(
-    plays: list[Path], data: str, split: float, start: str | None, end: str | None
+    plays: list[Path],
+    data: str,
+    split: float,
+    start: str | None,
+    end: str | None,
+    sync: bool = False,
 ) -> None:
     """Everything that can be checked before Prefect starts; :class:`BadInputError` (exit 2)
     naming what is wrong."""
@@ -57,6 +62,9 @@ def check_inputs(
         raise BadInputError(
             f"--data {data}: no such file (expected store, bundled, synthetic or a candle file)"
         )
+    if sync and data != "store":
+        raise BadInputError(f"--sync fills the store from Bybit: it needs --data store, "
+                            f"not --data {data}")  # fmt: skip
     if not (math.isfinite(split) and 0.0 < split < 1.0):
         raise BadInputError(f"--split {split}: expected a fraction between 0 and 1 (e.g. 0.7)")
     lo = parse_time(start) if start else None
@@ -96,14 +104,20 @@ def validate_cmd(
     start: str | None = START_OPT,
     end: str | None = END_OPT,
     track: bool = typer.Option(True, "--track/--no-track", help="Log the runs to MLflow."),
+    sync: bool = typer.Option(
+        False,
+        "--sync",
+        help="First fetch the period's missing 1m bars and funding from Bybit into the store "
+        "(--data store; the period defaults to the last 90 days).",
+    ),
 ) -> None:
     """Run the validate-play flow on plays; exit 1 if a gate fails.
 
     Gates: data quality, the 23-check audit in- and out-of-sample, the Play's thresholds.
 
     Exit 0 when every gate passes, 1 when one fails, 2 on bad input."""
-    check_inputs(plays, data, split, start, end)
-    jobs = [ValidationJob(path, data, start, end) for path in plays]
+    check_inputs(plays, data, split, start, end, sync)
+    jobs = [ValidationJob(path, data, start, end, sync) for path in plays]
     verdicts = run_validations(jobs, split=split, track=track)
     print_verdicts(verdicts)
     print_where(verdicts)
@@ -123,10 +137,11 @@ class ValidationJob:
     data: str
     start: str | None = None
     end: str | None = None
+    sync: bool = False  # fetch the period's missing data from Bybit into the store first
 
     def describe(self) -> str:
         period = f" {self.start or '…'} → {self.end or '…'}" if self.start or self.end else ""
-        return f"{self.play} on {self.data}{period}"
+        return f"{self.play} on {self.data}{period}{' (synced from Bybit first)' * self.sync}"
 
 
 def prepare_prefect() -> None:
@@ -159,7 +174,7 @@ def run_validations(
         verdicts.append(
             validate_play(
                 play=str(job.play), data=job.data, split=split, start=job.start, end=job.end,
-                track=track,
+                track=track, sync=job.sync,
             )
         )  # fmt: skip
     return verdicts
@@ -192,6 +207,13 @@ def print_where(verdicts: list[Verdict]) -> None:
     """Where the reports, the MLflow runs and the Prefect flow runs are, and how to open
     each UI."""
     for v in verdicts:
+        synced = v["sync"]
+        if synced is not None:
+            out.print(
+                f"{v['play']}: synced from Bybit first: {synced['bars_inserted']:,} new 1m bars, "
+                f"{synced['funding_inserted']} new funding settlements ({synced['requests']} "
+                "requests)"
+            )
         out.print(f"{v['play']}: reports in {v['report_dir']}")
         if v["mlflow_url"]:
             out.print(f"{v['play']}: MLflow run {v['mlflow_url']}")
