@@ -100,3 +100,28 @@ def test_bad_input_found_inside_the_flow_exits_2_in_one_line(
         "first (trade quickstart, or trade data import FILE / trade data sync AVAXUSDT)"
     )
     assert "Traceback" not in done.err
+
+
+@pytest.mark.usefixtures("flow_home")
+def test_an_unreachable_or_slow_prefect_server_is_one_clear_line(
+    plays: Path, tmp_path: Path
+) -> None:
+    good = str(write_play(plays, "cli_pass", PASSING))
+    down = run_trade("validate", good, "--data", "bundled", "--no-track",
+                     env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})  # fmt: skip
+    assert down.code == 1
+    assert down.err.strip().endswith(
+        "error: cannot reach the Prefect server at http://127.0.0.1:9/api: start it "
+        "(uv run prefect server start) or unset PREFECT_API_URL to use a temporary one"
+    )
+    home = tmp_path / "prefect-slow"
+    slow = run_trade("validate", good, "--data", "bundled", "--no-track",
+                     env={"PREFECT_API_URL": "", "PREFECT_HOME": str(home),
+                          "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "1"},
+                     timeout=CLI_TIMEOUT_S)  # fmt: skip
+    assert slow.code == 1
+    assert (
+        f"Prefect's temporary server did not start within 1 s: check that PREFECT_HOME "
+        f"({home}) is writable" in slow.err
+    )
+    assert "internal error" not in down.err + slow.err

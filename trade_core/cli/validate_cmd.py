@@ -171,13 +171,38 @@ def run_validations(
     verdicts: list[Verdict] = []
     for i, job in enumerate(jobs, 1):
         err.print(f"[{i}/{len(jobs)}] validating {job.describe()} ...")
-        verdicts.append(
-            validate_play(
-                play=str(job.play), data=job.data, split=split, start=job.start, end=job.end,
-                track=track, sync=job.sync,
-            )
-        )  # fmt: skip
+        try:
+            verdicts.append(
+                validate_play(
+                    play=str(job.play), data=job.data, split=split, start=job.start,
+                    end=job.end, track=track, sync=job.sync,
+                )
+            )  # fmt: skip
+        except RuntimeError as exc:
+            raise prefect_unavailable(exc) or exc from exc
     return verdicts
+
+
+def prefect_unavailable(exc: RuntimeError) -> TradeError | None:
+    """The error to show when ``exc`` says Prefect's server cannot be reached or did not
+    start (what to do about it), else None (any other error goes up unchanged)."""
+    text = str(exc)
+    if "Failed to reach API" in text:
+        url = os.environ.get("PREFECT_API_URL", "")
+        return TradeError(
+            f"cannot reach the Prefect server at {url or 'PREFECT_API_URL'}: start it "
+            "(uv run prefect server start) or unset PREFECT_API_URL to use a temporary one"
+        )
+    if "ephemeral Prefect API server" in text:
+        home = os.environ.get("PREFECT_HOME", "~/.prefect")
+        wait = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "")
+        return TradeError(
+            f"Prefect's temporary server did not start within {wait or 'the timeout'} s: "
+            f"check that PREFECT_HOME ({home}) is writable, raise "
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start a server "
+            "(uv run prefect server start) and set PREFECT_API_URL"
+        )
+    return None
 
 
 def _num(x: Any) -> str:
