@@ -151,6 +151,30 @@ def _at_least(
     unit: str = "",
     undefined: str = "",
 ) -> GateResult:
+    """A gate that passes when ``value >= threshold``."""
+    return _threshold_gate(gate, what, value, threshold, unit, undefined, at_least=True)
+
+
+def _at_most(
+    gate: str, what: str, value: float | None, threshold: float, unit: str = ""
+) -> GateResult:
+    """A gate that passes when ``value <= threshold``."""
+    return _threshold_gate(gate, what, value, threshold, unit, "", at_least=False)
+
+
+def _threshold_gate(
+    gate: str,
+    what: str,
+    value: float | None,
+    threshold: float,
+    unit: str,
+    undefined: str,
+    *,
+    at_least: bool,
+) -> GateResult:
+    """The verdict on ``value`` against ``threshold``; an undefined value (None) fails, the
+    reason saying why when ``undefined`` is given."""
+    bound = ">=" if at_least else "<="
     if value is None:
         why = f" ({undefined})" if undefined else ""
         return GateResult(
@@ -158,32 +182,10 @@ def _at_least(
             passed=False,
             value=None,
             threshold=float(threshold),
-            reason=f"{what} undefined{why}; needs >= {num(threshold)}{unit}",
+            reason=f"{what} undefined{why}; needs {bound} {num(threshold)}{unit}",
         )
-    ok = value >= threshold
-    sign = ">=" if ok else "<"
-    return GateResult(
-        gate=gate,
-        passed=ok,
-        value=float(value),
-        threshold=float(threshold),
-        reason=f"{what} {num(value)}{unit} {sign} {num(threshold)}{unit}",
-    )
-
-
-def _at_most(
-    gate: str, what: str, value: float | None, threshold: float, unit: str = ""
-) -> GateResult:
-    if value is None:
-        return GateResult(
-            gate=gate,
-            passed=False,
-            value=None,
-            threshold=float(threshold),
-            reason=f"{what} undefined; needs <= {num(threshold)}{unit}",
-        )
-    ok = value <= threshold
-    sign = "<=" if ok else ">"
+    ok = value >= threshold if at_least else value <= threshold
+    sign = bound if ok else ("<" if at_least else ">")
     return GateResult(
         gate=gate,
         passed=ok,
