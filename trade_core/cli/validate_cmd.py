@@ -179,7 +179,10 @@ def run_validations(
                 )
             )  # fmt: skip
         except RuntimeError as exc:
-            raise prefect_unavailable(exc) or exc from exc
+            friendly = prefect_unavailable(exc)
+            if friendly is None:
+                raise
+            raise friendly from exc
     return verdicts
 
 
