@@ -23,6 +23,26 @@ BASE: dict[str, Any] = {
 }
 
 
+EMA_CROSS_ATR: dict[str, Any] = {
+    "market": {"symbol": "AVAXUSDT"},
+    "timeframes": {"exec": "15m", "high": "1h"},
+    "features": {
+        "fast": {"indicator": "ema", "length": 9},
+        "slow": {"indicator": "ema", "length": 21},
+        "atr": {"indicator": "atr", "length": 14},
+    },
+    "entries": {"long": ["fast", "cross_above", "slow"], "short": ["fast", "cross_below", "slow"]},
+    "risk": {
+        "stop_loss": {"atr": "atr", "mult": 2.0},
+        "take_profit": {"rr": 2.0},
+        "sizing": {"risk_pct": 1.0},
+        "leverage": 3,
+    },
+}
+"""A plain EMA 9/21 cross on AVAXUSDT 15m with an ATR stop, a 2R target and risk sizing:
+trades often on the bundled month, nothing else in the way."""
+
+
 AVAX_TREND: dict[str, Any] = {
     "market": {"symbol": "AVAXUSDT"},
     "timeframes": {"exec": "15m", "high": "1h"},

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.plays import play_text
+from tests.support.plays import EMA_CROSS_ATR, play_text
 from trade_core.backtest.inputs import load_data, synthetic_data
 from trade_core.backtest.result import order_records
 from trade_core.backtest.runner import RunConfig, exposure_ms, run_backtest
@@ -22,22 +22,7 @@ from trade_core.play import load_play_text
 DAY = 86_400_000
 START = 1_704_067_200_000
 
-PLAY = play_text(
-    market={"symbol": "AVAXUSDT"},
-    timeframes={"exec": "15m", "high": "1h"},
-    features={
-        "fast": {"indicator": "ema", "length": 9},
-        "slow": {"indicator": "ema", "length": 21},
-        "atr": {"indicator": "atr", "length": 14},
-    },
-    entries={"long": ["fast", "cross_above", "slow"], "short": ["fast", "cross_below", "slow"]},
-    risk={
-        "stop_loss": {"atr": "atr", "mult": 2.0},
-        "take_profit": {"rr": 2.0},
-        "sizing": {"risk_pct": 1.0},
-        "leverage": 3,
-    },
-)
+PLAY = play_text(**EMA_CROSS_ATR)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.support.plays import play_text
+from tests.support.plays import EMA_CROSS_ATR, play_text
 from trade_core.backtest.inputs import load_data
 from trade_core.backtest.result import BacktestResult
 from trade_core.backtest.runner import BacktestData, RunConfig, run_backtest
@@ -26,21 +26,7 @@ def tracked_play_text(name: str = PLAY_NAME, comment: str = "") -> str:
     """An EMA-cross Play on AVAXUSDT with all three timeframe roles (it trades on the
     bundled month); ``comment`` is prepended as a YAML comment."""
     text = play_text(
-        name=name,
-        market={"symbol": "AVAXUSDT"},
-        timeframes={"exec": "15m", "med": "1h", "high": "4h"},
-        features={
-            "fast": {"indicator": "ema", "length": 9},
-            "slow": {"indicator": "ema", "length": 21},
-            "atr": {"indicator": "atr", "length": 14},
-        },
-        entries={"long": ["fast", "cross_above", "slow"], "short": ["fast", "cross_below", "slow"]},
-        risk={
-            "stop_loss": {"atr": "atr", "mult": 2.0},
-            "take_profit": {"rr": 2.0},
-            "sizing": {"risk_pct": 1.0},
-            "leverage": 3,
-        },
+        name=name, **{**EMA_CROSS_ATR, "timeframes": {"exec": "15m", "med": "1h", "high": "4h"}}
     )
     return (f"# {comment}\n" if comment else "") + text
 
