@@ -43,8 +43,7 @@ be in the same unit. Non-finite inputs and steps ``<= 0`` raise :class:`ValueErr
 from __future__ import annotations
 
 import math
-from decimal import Decimal
-from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 Direction = Literal["down", "up", "nearest"]
@@ -52,7 +51,7 @@ Direction = Literal["down", "up", "nearest"]
 SNAP_REL: float = 1e-12
 """Default snap band, relative to ``x`` (see the module docstring)."""
 
-_MAX_BAND_STEPS = Fraction(1, 1_000_000)
+_BAND_DENOMINATOR = 1_000_000  # the band never exceeds 1 / _BAND_DENOMINATOR of a step
 
 
 def round_down_to_step(x: float, step: float, *, snap: float = SNAP_REL) -> float:
@@ -63,7 +62,7 @@ def round_down_to_step(x: float, step: float, *, snap: float = SNAP_REL) -> floa
     """
     units, step_units, exp = _units(x, step, snap)
     n, rem = divmod(units, step_units)
-    if rem and Fraction(step_units - rem, step_units) <= _band(units, step_units, snap):
+    if rem and _within_band(step_units - rem, units, step_units, snap):
         n += 1
     return _from_units(n * step_units, exp)
 
@@ -75,7 +74,7 @@ def round_up_to_step(x: float, step: float, *, snap: float = SNAP_REL) -> float:
     """
     units, step_units, exp = _units(x, step, snap)
     n, rem = divmod(units, step_units)
-    if rem and Fraction(rem, step_units) > _band(units, step_units, snap):
+    if rem and not _within_band(rem, units, step_units, snap):
         n += 1
     return _from_units(n * step_units, exp)
 
@@ -99,10 +98,7 @@ def is_multiple_of_step(x: float, step: float, *, snap: float = SNAP_REL) -> boo
     """
     units, step_units, _ = _units(x, step, snap)
     rem = units % step_units
-    if rem == 0:
-        return True
-    band = _band(units, step_units, snap)
-    return min(rem, step_units - rem) <= band * step_units
+    return rem == 0 or _within_band(min(rem, step_units - rem), units, step_units, snap)
 
 
 def round_price(price: float, tick: float, direction: Direction) -> float:
@@ -127,43 +123,58 @@ def round_price(price: float, tick: float, direction: Direction) -> float:
     return out
 
 
-def _decimal(x: float, name: str) -> Decimal:
-    """``x`` as the decimal it prints as; non-finite values are an error."""
+def _decimal_units(x: float, name: str) -> tuple[int, int]:
+    """``x`` as ``(m, e)`` with the decimal it prints as equal to ``m * 10**e`` exactly.
+
+    Read off ``repr(x)`` (``"123.456"``, ``"-0.5"``, ``"1.5e-05"``, ``"1e+16"``): the digits
+    without the point are ``m``, the digits after the point lower the exponent. The same
+    pair ``Decimal(repr(x)).as_tuple()`` gives, in a few string operations."""
     if not math.isfinite(x):
         raise ValueError(f"{name} must be finite, got {x!r}")
-    return Decimal(repr(float(x)))
+    mantissa, _, exponent = repr(float(x)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    return int(whole + fraction), (int(exponent) if exponent else 0) - len(fraction)
 
 
-def _int_and_exp(d: Decimal) -> tuple[int, int]:
-    """``d`` as ``(m, e)`` with ``d == m * 10**e`` exactly."""
-    sign, digits, exp = d.as_tuple()
-    assert isinstance(exp, int)  # finite, checked by _decimal
-    mantissa = int("".join(map(str, digits)))
-    return (-mantissa if sign else mantissa), exp
+@lru_cache(maxsize=64)
+def _step_units(step: float) -> tuple[int, int]:
+    """A step as ``(m, e)`` (:func:`_decimal_units`); validated once per distinct step (a
+    run uses one tick and one qty step, so this is a lookup on the hot path)."""
+    if not (math.isfinite(step) and step > 0):
+        raise ValueError(f"step must be a positive finite number, got {step!r}")
+    return _decimal_units(step, "step")
+
+
+@lru_cache(maxsize=64)
+def _snap_ratio(snap: float) -> tuple[int, int]:
+    """``snap`` as the exact ratio ``(p, q)`` of its binary value (``Fraction(snap)``)."""
+    if not (math.isfinite(snap) and snap >= 0):
+        raise ValueError(f"snap must be a finite number >= 0, got {snap!r}")
+    return float(snap).as_integer_ratio()
 
 
 def _units(x: float, step: float, snap: float = 0.0) -> tuple[int, int, int]:
     """``(X, S, e)`` with ``x == X * 10**e``, ``step == S * 10**e`` exactly (as printed), S > 0."""
-    if not (math.isfinite(step) and step > 0):
-        raise ValueError(f"step must be a positive finite number, got {step!r}")
-    if not (math.isfinite(snap) and snap >= 0):
-        raise ValueError(f"snap must be a finite number >= 0, got {snap!r}")
-    mx, ex = _int_and_exp(_decimal(x, "x"))
-    ms, es = _int_and_exp(_decimal(step, "step"))
+    ms, es = _step_units(step)
+    _snap_ratio(snap)  # validates snap
+    mx, ex = _decimal_units(x, "x")
     exp = min(ex, es)
     return mx * 10 ** (ex - exp), ms * 10 ** (es - exp), exp
 
 
-def _band(units: int, step_units: int, snap: float) -> Fraction:
-    """The snap band in steps: ``min(snap * max(1, |x / step|), 1e-6)``."""
+def _within_band(off: int, units: int, step_units: int, snap: float) -> bool:
+    """Whether ``off / step_units`` steps lie within the snap band
+    ``min(snap * max(1, |units / step_units|), 1e-6)`` steps: both bounds compared exactly,
+    in integers (``off`` and the step in the same units, ``snap = p / q`` exactly)."""
     if snap == 0:
-        return Fraction(0)
-    steps = max(Fraction(1), Fraction(abs(units), step_units))
-    return min(Fraction(snap) * steps, _MAX_BAND_STEPS)
+        return off <= 0
+    p, q = _snap_ratio(snap)
+    return off * q <= p * max(step_units, abs(units)) and off * _BAND_DENOMINATOR <= step_units
 
 
 def _from_units(units: int, exp: int) -> float:
-    """The float nearest to ``units * 10**exp`` (never ``-0.0``)."""
+    """The float nearest to ``units * 10**exp`` (never ``-0.0``): ``float`` of a decimal
+    string rounds correctly, as ``float(Decimal(...))`` does."""
     if units == 0:
         return 0.0
-    return float(Decimal(f"{units}e{exp}"))
+    return float(f"{units}e{exp}")

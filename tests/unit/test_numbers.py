@@ -250,3 +250,17 @@ def test_arithmetic_noise_never_costs_a_step(k, step):
     for noisy in (math.nextafter(exact, math.inf), math.nextafter(exact, -math.inf)):
         assert round_down_to_step(noisy, step) == exact
         assert round_up_to_step(noisy, step) == exact
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_a_float_reads_as_the_decimal_it_prints_as(x):
+    """The fast reading of ``repr`` (string operations) against Decimal's own parse."""
+    from trade_core.numbers import _decimal_units
+
+    m, e = _decimal_units(x, "x")
+    sign, digits, exp = D(x).as_tuple()
+    mantissa = int("".join(map(str, digits)))
+    assert (m, e) == ((-mantissa if sign else mantissa), exp)
+    with exact():
+        assert Decimal(m).scaleb(e) == D(x)

@@ -21,6 +21,7 @@ from tests.unit.engine.streams import make_1m, reference, role_events, stream, w
 from trade_core.backtest.inputs import SYNTH_START_MS, synthetic_data
 from trade_core.backtest.runner import RunConfig, run_backtest
 from trade_core.engine import clock as clock_module
+from trade_core.engine import feeds
 from trade_core.engine.clock import MultiTimeframeClock
 from trade_core.engine.feeds import HistoricalFeed, ReplayFeed
 from trade_core.play import load_play_text
@@ -171,11 +172,12 @@ def test_the_clock_short_path_changes_no_step(roles, monkeypatch):
     fast = runs()
     assert fast[0] == list(HistoricalFeed(candles, roles))  # and the numpy-built steps
 
-    def general_only(self, bar):
-        ts = bar[0]
-        out = self._on_1m(bar, ts, ts + 60_000)
-        self._arm()
-        return out
+    class GeneralOnly(MultiTimeframeClock):  # a subclass: the compiled clock's methods are fixed
+        def on_1m(self, bar):
+            ts = bar[0]
+            out = self._on_1m(bar, ts, ts + 60_000)
+            self._arm()
+            return out
 
-    monkeypatch.setattr(MultiTimeframeClock, "on_1m", general_only)
+    monkeypatch.setattr(feeds, "MultiTimeframeClock", GeneralOnly)
     assert runs() == fast
