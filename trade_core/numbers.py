@@ -6,12 +6,13 @@ is ``2.9999999999999996``, so ``floor`` gives 2 steps where anyone reading the n
 
 Method
 ------
-1. Each float is read as **the decimal it prints as**, ``Decimal(repr(x))``: the shortest
-   decimal string that round-trips to that float. ``0.1`` is taken as 1/10, not as the binary
-   value 0.1000000000000000055511...; ``0.3`` as 3/10.
+1. Each float is read as **the decimal it prints as** (what ``Decimal(repr(x))`` holds, read
+   off ``repr`` directly): the shortest decimal string that round-trips to that float. ``0.1``
+   is taken as 1/10, not as the binary value 0.1000000000000000055511...; ``0.3`` as 3/10.
 2. Value and step become integers over a common power of ten (``0.3`` and ``0.1`` become 3 and
    1 units of 10**-1). The whole number of steps and the remainder come from Python's exact
-   integer ``divmod``; nothing is rounded on the way.
+   integer ``divmod``, and the snap band below is compared in integers too (``snap`` as its
+   exact binary ratio); nothing is rounded on the way.
 3. The chosen multiple is written as a decimal string (``"123e-3"``) and converted with
    ``float()``, which rounds correctly. So the result is the float nearest to an exact decimal
    multiple of the step, and when that multiple has at most 15 significant digits (every real
